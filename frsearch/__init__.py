@@ -1,0 +1,49 @@
+"""frsearch: French full-text search for Python.
+
+>>> import frsearch
+>>> with frsearch.Index() as index:              # in memory; Index(".frsearch") on disk
+...     index.add("a", "Xiaomi blacklisté", "Les États-Unis ont placé Xiaomi sur liste noire.")
+...     [hit.id for hit in index.search("etats unis blacklist")]
+['a']
+"""
+
+from frsearch.analysis import AnalyzedTerm, FrenchAnalyzer, analyze, fold, stem
+from frsearch.documents import Document, read_document
+from frsearch.errors import (
+    DocumentError,
+    FrsearchError,
+    IndexFormatError,
+    IndexLockedError,
+    IndexNotFoundError,
+    QueryError,
+)
+from frsearch.index import Index, SyncReport, default_index_path
+from frsearch.search import Hit, ParsedQuery, SearchOptions, SearchResults, Snippet, parse_query
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "AnalyzedTerm",
+    "Document",
+    "DocumentError",
+    "FrenchAnalyzer",
+    "FrsearchError",
+    "Hit",
+    "Index",
+    "IndexFormatError",
+    "IndexLockedError",
+    "IndexNotFoundError",
+    "ParsedQuery",
+    "QueryError",
+    "SearchOptions",
+    "SearchResults",
+    "Snippet",
+    "SyncReport",
+    "__version__",
+    "analyze",
+    "default_index_path",
+    "fold",
+    "parse_query",
+    "read_document",
+    "stem",
+]

@@ -1,0 +1,3 @@
+from frsearch.cli import main
+
+main()

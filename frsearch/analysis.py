@@ -1,0 +1,308 @@
+"""The French analyzer: tokenize, strip elisions, fold, drop stopwords, stem.
+
+One analyzer serves documents and queries, so whatever a user types meets the
+words the way they are written. Each term keeps the character offsets of the
+original text, so highlights land on the accented words as written.
+
+The pipeline is a Whoosh ``Tokenizer | Filter | ...`` chain. Whoosh pickles
+the analyzer into the index schema, so the classes here live at module level
+and hold only plain data: their import paths are part of the on-disk format.
+
+Folding happens before stemming, so an accented spelling and its unaccented
+spelling always give the same term (``université`` and ``universite``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Iterator
+
+import snowballstemmer
+from unidecode import unidecode
+from whoosh.analysis import Composable, Filter, Token, Tokenizer
+
+__all__ = [
+    "ELISIONS",
+    "STOPWORDS",
+    "AnalyzedTerm",
+    "FrenchAnalyzer",
+    "analyze",
+    "fold",
+    "stem",
+    "term_of",
+]
+
+# Combining marks count as word characters, so decomposed (NFD) text stays in one token.
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_WORD = rf"(?:[^\W_]|[{_MARKS}])+"
+_APOSTROPHES = "'\u2019\u02bc\u2018"
+# A number with decimal or thousands separators stays one token: 7,7 and 1.000.
+_TOKEN_RE = re.compile(
+    rf"(?P<num>\d+(?:[.,]\d+)+(?![^\W_]))|{_WORD}(?:[{_APOSTROPHES}]{_WORD})*"
+)
+_APOSTROPHE_RE = re.compile(f"[{_APOSTROPHES}]")
+
+#: Elided words stripped from the front of a word (``l'État`` -> ``État``).
+ELISIONS = frozenset(
+    "l d j m n s t c qu jusqu lorsqu puisqu quoiqu".split()
+)
+_ELISION_RE = re.compile(
+    rf"^(?:{'|'.join(sorted(ELISIONS, key=len, reverse=True))})[{_APOSTROPHES}]",
+    re.IGNORECASE,
+)
+
+
+def _load_stopwords() -> frozenset[str]:
+    text = resources.files("frsearch").joinpath("data/stopwords_fr.txt").read_text("utf-8")
+    words = set()
+    for line in text.splitlines():
+        words.update(fold(word) for word in line.split("#", 1)[0].split())
+    return frozenset(words)
+
+
+@lru_cache(maxsize=200_000)
+def fold(text: str) -> str:
+    """Fold a word to lowercase ASCII: accents and ligatures go (``Œuvre`` -> ``oeuvre``).
+
+    Decomposed and composed spellings fold alike. Characters that transliterate
+    to punctuation or spaces (some scripts do) are dropped, except the separators
+    inside a number (``7,7``).
+    """
+    folded = unidecode(unicodedata.normalize("NFC", text)).lower()
+    if folded.isalnum():
+        return folded
+    if folded[:1].isdigit() and _NUMBER_RE.fullmatch(folded):
+        return folded
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)+")
+_STEMMER = snowballstemmer.stemmer("french")
+
+
+@lru_cache(maxsize=200_000)
+def stem(folded: str) -> str:
+    """Snowball French stem of an already folded word; numbers are kept as they are."""
+    if not folded or folded[0].isdigit():
+        return folded
+    return _STEMMER.stemWord(folded)
+
+
+# ---------------------------------------------------------------------------
+# Whoosh pipeline pieces
+
+
+class FrenchTokenizer(Tokenizer):
+    """Split text into words, keeping apostrophes inside words and numbers whole.
+
+    Hyphens and other punctuation separate words, so ``États-Unis`` gives two
+    consecutive words.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar = start_char
+                token.endchar = start_char + len(value)
+            yield token
+            return
+        pos = start_pos
+        for match in _TOKEN_RE.finditer(value):
+            token.text = match.group()
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = token.text
+            if positions:
+                token.pos = pos
+                pos += 1
+            if chars:
+                token.startchar = start_char + match.start()
+                token.endchar = start_char + match.end()
+            yield token
+
+
+class ElisionFilter(Filter):
+    """Strip elided articles and pronouns (``l'``, ``qu'``, ``jusqu'``...), with ' or ’.
+
+    Any apostrophe left inside a word is dropped, so ``aujourd'hui`` and
+    ``aujourdhui`` are one term.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            text = token.text
+            if _APOSTROPHE_RE.search(text):
+                stripped = _strip_elisions(text)
+                if token.chars:
+                    token.startchar += len(text) - len(stripped)
+                token.text = _APOSTROPHE_RE.sub("", stripped)
+            yield token
+
+
+def _strip_elisions(text: str) -> str:
+    while True:
+        match = _ELISION_RE.match(text)
+        if match is None or match.end() == len(text):
+            return text
+        text = text[match.end():]
+
+
+class FoldFilter(Filter):
+    """Fold accents, ligatures and case with unidecode (``États`` -> ``etats``)."""
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            token.text = fold(token.text)
+            yield token
+
+
+class FrenchStopFilter(Filter):
+    """Drop French stopwords (on folded words) and empty words.
+
+    Positions are renumbered over the words that remain, so a phrase query
+    written with or without its stopwords matches the same text.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        pos = None
+        for token in tokens:
+            text = token.text
+            if not text or text in STOPWORDS:
+                if token.removestops:
+                    continue
+                token.stopped = True
+                yield token
+                continue
+            token.stopped = False
+            if token.positions:
+                if pos is None:
+                    pos = token.pos
+                else:
+                    pos += 1
+                token.pos = pos
+            yield token
+
+
+class FrenchStemFilter(Filter):
+    """Stem folded words with Snowball French (through PyStemmer when installed)."""
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if not token.stopped:
+                token.text = stem(token.text)
+            yield token
+
+
+def FrenchAnalyzer() -> Composable:
+    """The whole French analysis chain, as a Whoosh analyzer."""
+    return (
+        FrenchTokenizer()
+        | ElisionFilter()
+        | FoldFilter()
+        | FrenchStopFilter()
+        | FrenchStemFilter()
+    )
+
+
+STOPWORDS = _load_stopwords()
+
+
+# ---------------------------------------------------------------------------
+# Plain-Python view of the analysis, for apps and for debugging
+
+
+@dataclass(frozen=True)
+class AnalyzedTerm:
+    """One word of a text as frsearch sees it.
+
+    ``term`` is what goes into the index (``None`` when the word is dropped);
+    ``start``/``end`` are character offsets into the original text; ``position``
+    counts the indexed words (stopwords do not take a position).
+    """
+
+    original: str
+    folded: str
+    term: str | None
+    start: int
+    end: int
+    position: int | None
+    dropped: str | None = None  # "stopword" or "empty", when the word is not indexed
+    elision: str | None = None  # the elided prefix stripped, such as "l'"
+
+
+def analyze(text: str, keep_stopwords: bool = False) -> list[AnalyzedTerm]:
+    """Analyze ``text`` and return its words with their terms and offsets.
+
+    With ``keep_stopwords``, dropped words are included with ``term=None``.
+    """
+    out: list[AnalyzedTerm] = []
+    position = 0
+    for match in _TOKEN_RE.finditer(text):
+        raw = match.group()
+        start = match.start()
+        elision = None
+        word = raw
+        if _APOSTROPHE_RE.search(raw):
+            word = _strip_elisions(raw)
+            if word != raw:
+                elision = raw[: len(raw) - len(word)]
+                start += len(elision)
+            word_clean = _APOSTROPHE_RE.sub("", word)
+        else:
+            word_clean = word
+        folded = fold(word_clean)
+        dropped = "empty" if not folded else "stopword" if folded in STOPWORDS else None
+        if dropped:
+            if keep_stopwords:
+                out.append(
+                    AnalyzedTerm(word, folded, None, start, match.end(), None, dropped, elision)
+                )
+            continue
+        out.append(
+            AnalyzedTerm(word, folded, stem(folded), start, match.end(), position, None, elision)
+        )
+        position += 1
+    return out
+
+
+def term_of(word: str) -> str | None:
+    """The index term of a single word, or ``None`` when it is not indexed."""
+    terms = [t.term for t in analyze(word)]
+    return terms[0] if len(terms) == 1 else None

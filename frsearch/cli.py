@@ -1,0 +1,308 @@
+"""The frsearch command line: parse arguments, call the library, format output.
+
+Errors are mapped to messages and exit codes here and only here:
+0 something was found (or the command succeeded), 1 nothing was found,
+2 an error (bad usage, no index, damaged index, unreadable query).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import sys
+from typing import Any, Iterable
+
+import click
+
+from frsearch import __version__
+from frsearch.analysis import analyze
+from frsearch.errors import FrsearchError, IndexLockedError
+from frsearch.index import Index, default_index_path
+from frsearch.search import Hit, Snippet
+
+EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
+
+# Control characters (C0, C1, DEL) never reach the terminal from a document.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _safe(text: str) -> str:
+    """Text from a document or a file name, made safe to print on a terminal."""
+    return _CONTROL_RE.sub(lambda m: "\\x%02x" % ord(m.group()), text)
+
+
+def _safe_snippet(text: str) -> str:
+    return _CONTROL_RE.sub(" ", text)
+
+
+class _Group(click.Group):
+    """Maps library errors to one-line messages and exit status 2, once for all commands."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FrsearchError as exc:
+            _fail(exc.message, exc.hint)
+        except KeyboardInterrupt:
+            click.echo("frsearch: interrupted", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except OSError as exc:
+            _fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
+        except Exception as exc:  # a bug: say so in one line, no traceback
+            if os.environ.get("FRSEARCH_DEBUG"):
+                raise
+            _fail(
+                f"internal error ({type(exc).__name__}: {exc})",
+                "Please report it with the command you ran (set FRSEARCH_DEBUG=1 for details).",
+            )
+
+
+def _fail(message: str, hint: str | None = None) -> None:
+    click.echo(f"frsearch: error: {_safe(message)}", err=True)
+    if hint:
+        click.echo(f"  {hint}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+index_option = click.option(
+    "--index",
+    "index_path",
+    metavar="DIR",
+    default=None,
+    help="Index directory (default: $FRSEARCH_INDEX, else .frsearch in the current directory).",
+)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="frsearch")
+def cli() -> None:
+    """French full-text search: index folders of French text, then query them.
+
+    \b
+    Example:
+        frsearch index seeds/
+        frsearch query "Lei Jun blacklist"
+    """
+
+
+@cli.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@index_option
+@click.option("--rebuild", is_flag=True, help="Discard the index and build it afresh.")
+@click.option("--wait", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds to wait for another indexing run on the same index.")
+@click.option("--max-size", type=click.IntRange(min=1), default=32, show_default=True,
+              metavar="MB", help="Skip files larger than this many megabytes.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, no list of skipped files.")
+def index_command(
+    paths: tuple[str, ...], index_path: str | None, rebuild: bool, wait: float,
+    max_size: int, as_json: bool, quiet: bool,
+) -> None:
+    """Index files and folders (recursive): .txt, .md and .html files.
+
+    Re-running is incremental: unchanged files are not read again, changed
+    files are replaced and deleted files are removed.
+
+    \b
+    Example:
+        frsearch index seeds/
+        frsearch index --rebuild notes/ articles/
+    """
+    location = index_path or default_index_path()
+    index = Index.for_rebuild(location) if rebuild else Index(location)
+    bar: Any = None
+    show_bar = not quiet and not as_json and sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if not show_bar:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        report = _with_wait(
+            lambda w: index.index_paths(paths, rebuild=rebuild, wait=w,
+                                        max_size=max_size * 1024 * 1024, progress=progress),
+            wait, quiet,
+        )
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+        index.close()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    if not quiet:
+        for skipped in report.skipped:
+            click.echo(f"skipped: {_safe(skipped.path)}: {skipped.reason}", err=True)
+    click.echo(f"{report.summary()} ({report.seconds:.1f} s)")
+
+
+def _with_wait(run: Any, wait: float, quiet: bool) -> Any:
+    """Run ``run(wait)``, saying on stderr that we wait when another run holds the index."""
+    try:
+        return run(0.0)
+    except IndexLockedError:
+        if wait <= 0:
+            raise
+        if not quiet:
+            click.echo(f"frsearch: another run is writing to the index; waiting up to {wait:g} s…",
+                       err=True)
+        return run(wait)
+
+
+def _open_for_reading(index_path: str | None) -> Index:
+    return Index.open(index_path or default_index_path())
+
+
+@cli.command("query")
+@click.argument("words", nargs=-1, required=True)
+@index_option
+@click.option("-n", "--limit", type=click.IntRange(min=1, max=10_000), default=10, show_default=True,
+              help="Number of hits to show.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits first.")
+@click.option("--json", "as_json", is_flag=True, help="Print hits as one JSON array.")
+@click.option("--jsonl", "as_jsonl", is_flag=True, help="Print hits as JSON, one hit per line.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "plain", "ansi", "html"]), default="auto",
+              show_default=True,
+              help="How highlights are shown: plain **markers**, ANSI bold colour, or HTML <mark>.")
+def query_command(
+    words: tuple[str, ...], index_path: str | None, limit: int, offset: int,
+    as_json: bool, as_jsonl: bool, fmt: str,
+) -> None:
+    """Search the index and print ranked hits with highlighted snippets.
+
+    Free words find documents with any of them, those with all of them first.
+    Also: "phrase", "phrase"~2, AND/ET, OR/OU, NOT/SAUF, +word, -word,
+    ( ), title:word, prefix*, fuzzy~. Exit status: 0 found, 1 nothing found,
+    2 error.
+
+    \b
+    Example:
+        frsearch query "Lei Jun blacklist"
+        frsearch query '"Lei Jun" Tesla' --limit 3
+        frsearch query 'Xiaomi SAUF Facebook' --json
+    """
+    text = " ".join(words)
+    with _open_for_reading(index_path) as index:
+        results = index.search(text, limit=limit, offset=offset)
+    if as_json or as_jsonl:
+        rows = [hit.as_dict() for hit in results]
+        if as_jsonl:
+            for row in rows:
+                click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        style = _style(fmt)
+        for note in results.query.notes:
+            click.echo(f"note: {_safe(note)}", err=True)
+        if not results.hits:
+            click.echo("No documents found.", err=True)
+        for hit in results:
+            click.echo(_format_hit(hit, style))
+        if results.hits:
+            first, last = results.offset + 1, results.offset + len(results.hits)
+            click.echo(f"{first}-{last} of {results.total} documents", err=True)
+    sys.exit(EXIT_FOUND if results.hits else EXIT_NOT_FOUND)
+
+
+def _style(fmt: str) -> str:
+    if fmt != "auto":
+        return fmt
+    if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
+        return "plain"
+    return "ansi"
+
+
+def highlight(text: str, spans: Iterable[tuple[int, int]], style: str) -> str:
+    """Render highlighted spans of ``text`` as plain markers, ANSI or escaped HTML."""
+    out: list[str] = []
+    cursor = 0
+    escape = html.escape if style == "html" else _safe_snippet
+    for start, end in spans:
+        out.append(escape(text[cursor:start]))
+        word = escape(text[start:end])
+        if style == "ansi":
+            out.append(click.style(word, bold=True, fg="yellow"))
+        elif style == "html":
+            out.append(f"<mark>{word}</mark>")
+        else:
+            out.append(f"**{word}**")
+        cursor = end
+    out.append(escape(text[cursor:]))
+    return "".join(out)
+
+
+def _format_hit(hit: Hit, style: str) -> str:
+    title = highlight(hit.title or "(untitled)", hit.title_spans, style)
+    where = hit.path if hit.path is not None else hit.id
+    if style == "html":
+        where = html.escape(where)
+    else:
+        where = _safe(where)
+    lines = [f"{hit.rank}. {title}", f"   {where}  (score {hit.score:.2f})"]
+    snippet: Snippet | None = hit.snippet
+    if snippet and snippet.text:
+        lines.append("   " + highlight(snippet.text, snippet.spans, style))
+    return "\n".join(lines) + "\n"
+
+
+@cli.command("analyze")
+@click.argument("text", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the words as JSON.")
+def analyze_command(text: tuple[str, ...], as_json: bool) -> None:
+    """Show how frsearch sees a text: each word, its folded form and its term.
+
+    \b
+    Example:
+        frsearch analyze "L'État a blacklisté les États-Unis"
+    """
+    words = analyze(" ".join(text), keep_stopwords=True)
+    if as_json:
+        rows = [
+            {"word": w.original, "folded": w.folded, "term": w.term, "start": w.start,
+             "end": w.end, "dropped": w.dropped, "elision": w.elision}
+            for w in words
+        ]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    width = max((len(w.original) for w in words), default=4)
+    for w in words:
+        elision = f"  (elision {w.elision} stripped)" if w.elision else ""
+        if w.term is None:
+            click.echo(f"{_safe(w.original):<{width}}  {w.folded:<{width}}  - dropped: {w.dropped}{elision}")
+        else:
+            click.echo(f"{_safe(w.original):<{width}}  {w.folded:<{width}}  {w.term}{elision}")
+
+
+@cli.command("stats")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+def stats_command(index_path: str | None, as_json: bool) -> None:
+    """Show what is in the index: documents, terms, size, last update.
+
+    \b
+    Example:
+        frsearch stats
+    """
+    with _open_for_reading(index_path) as index:
+        info = index.stats()
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    for key, value in info.items():
+        click.echo(f"{key.replace('_', ' '):<18} {value}")
+
+
+def main() -> None:
+    """Entry point of the ``frsearch`` console script and ``python -m frsearch``."""
+    cli(prog_name="frsearch")

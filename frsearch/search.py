@@ -1,0 +1,997 @@
+"""Query parsing, ranking and snippets.
+
+Query syntax (English and French operators)::
+
+    xiaomi facebook          free words: documents with all the words rank first
+    "lei jun" / "lei jun"~2  phrase; ~N lets up to N other words in between
+    a AND b, a ET b, +a      required
+    a OR b, a OU b           either
+    NOT a, SAUF a, -a        excluded
+    ( ... )                  grouping
+    title:word, titre:word   one field (title/titre, body/texte/contenu)
+    smart*                   prefix (two letters at least)
+    xiaomy~, xiaomy~2        fuzzy: up to 1 (or N) edits
+
+Every word goes through the same French analyzer as the documents. Ranking is
+BM25F over title and body, the title weighted higher. Free words are
+combined with OR and a coordination factor, so documents that contain more of
+the words rank first, and a word that exists nowhere is expanded to close
+spellings of indexed words before it is given up.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length
+
+from frsearch.analysis import analyze, fold, stem
+from frsearch.errors import QueryError
+
+__all__ = [
+    "Engine",
+    "Hit",
+    "ParsedQuery",
+    "SearchOptions",
+    "SearchResults",
+    "Snippet",
+    "parse_query",
+]
+
+FIELDS = ("title", "body")
+FIELD_ALIASES = {
+    "title": "title",
+    "titre": "title",
+    "body": "body",
+    "texte": "body",
+    "text": "body",
+    "contenu": "body",
+}
+MAX_QUERY_LENGTH = 2000
+MAX_DEPTH = 32
+MAX_EXPANSIONS = 64
+MIN_PREFIX = 2
+
+
+# ---------------------------------------------------------------------------
+# Query tree
+
+
+@dataclass
+class Word:
+    """One analyzed word: its index term, how it was written, and how to expand it."""
+
+    term: str
+    text: str
+    fields: tuple[str, ...] = FIELDS
+    prefix: bool = False
+    fuzzy: int = 0  # explicit edit distance (word~N)
+    folded: str = ""
+
+    def describe(self) -> str:
+        where = "" if self.fields == FIELDS else f"{self.fields[0]}:"
+        suffix = "*" if self.prefix else (f"~{self.fuzzy}" if self.fuzzy else "")
+        return f"{where}{self.term}{suffix}"
+
+
+@dataclass
+class Phrase:
+    """Consecutive words (``slop`` other words allowed between each)."""
+
+    words: list[Word]
+    slop: int = 0
+    fields: tuple[str, ...] = FIELDS
+    text: str = ""
+
+    def describe(self) -> str:
+        where = "" if self.fields == FIELDS else f"{self.fields[0]}:"
+        slop = f"~{self.slop}" if self.slop else ""
+        return f'{where}"{" ".join(w.term for w in self.words)}"{slop}'
+
+
+@dataclass
+class Group:
+    """Clauses of one level: required, optional (ranked by coordination) and excluded."""
+
+    must: list[Any] = field(default_factory=list)
+    should: list[Any] = field(default_factory=list)
+    must_not: list[Any] = field(default_factory=list)
+
+    def describe(self) -> str:
+        parts = [f"+{_describe(c)}" for c in self.must]
+        parts += [_describe(c) for c in self.should]
+        parts += [f"-{_describe(c)}" for c in self.must_not]
+        return "(" + " ".join(parts) + ")"
+
+
+@dataclass
+class Either:
+    """Any of the clauses (OR / OU)."""
+
+    clauses: list[Any]
+
+    def describe(self) -> str:
+        return "(" + " OR ".join(_describe(c) for c in self.clauses) + ")"
+
+
+def _describe(node: Any) -> str:
+    return str(node.describe())
+
+
+@dataclass
+class ParsedQuery:
+    """A parsed query: its tree, its words, and any notes about what was ignored."""
+
+    text: str
+    root: Any
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return _describe(self.root) if self.root is not None else ""
+
+    def words(self, positive_only: bool = True) -> list[Word]:
+        out: list[Word] = []
+        _collect_words(self.root, out, positive_only)
+        return out
+
+
+def _collect_words(node: Any, out: list[Word], positive_only: bool) -> None:
+    if node is None:
+        return
+    if isinstance(node, Word):
+        out.append(node)
+    elif isinstance(node, Phrase):
+        out.extend(node.words)
+    elif isinstance(node, Group):
+        for child in node.must + node.should:
+            _collect_words(child, out, positive_only)
+        if not positive_only:
+            for child in node.must_not:
+                _collect_words(child, out, positive_only)
+    elif isinstance(node, Either):
+        for child in node.clauses:
+            _collect_words(child, out, positive_only)
+
+
+# ---------------------------------------------------------------------------
+# Parsing
+
+_QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
+_LEX_RE = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<lparen>\()
+  | (?P<rparen>\))
+  | (?P<quote>["«“„])
+  | (?P<word>[^\s()"«»“”„]+)
+    """,
+    re.VERBOSE,
+)
+_OPERATORS = {
+    "AND": "AND", "ET": "AND", "&&": "AND",
+    "OR": "OR", "OU": "OR", "||": "OR",
+    "NOT": "NOT", "SAUF": "NOT",
+}
+_SUFFIX_RE = re.compile(r"^(?P<body>.*?)(?:(?P<star>\*)|~(?P<fuzzy>\d*))$", re.DOTALL)
+_SLOP_RE = re.compile(r"~(\d{1,3})")
+
+
+@dataclass
+class _Lexeme:
+    kind: str  # "(" ")" "phrase" "word" "op"
+    text: str
+    slop: int = 0
+    modifier: str = ""  # "+" or "-"
+    field: str | None = None
+
+
+def _lex(text: str, notes: list[str]) -> list[_Lexeme]:
+    out: list[_Lexeme] = []
+    i = 0
+    pending_field: str | None = None
+    pending_mod = ""
+    while i < len(text):
+        match = _LEX_RE.match(text, i)
+        assert match is not None
+        kind = match.lastgroup
+        i = match.end()
+        if kind == "space":
+            continue
+        if kind == "lparen":
+            out.append(_Lexeme("(", "(", modifier=pending_mod, field=pending_field))
+            pending_mod, pending_field = "", None
+        elif kind == "rparen":
+            out.append(_Lexeme(")", ")"))
+        elif kind == "quote":
+            closer = _QUOTES[match.group()]
+            end = text.find(closer, i)
+            if closer != '"' and end < 0:
+                end = text.find('"', i)
+            if end < 0:
+                notes.append("unbalanced quote: read the rest as a phrase")
+                end = len(text)
+            phrase = text[i:end]
+            i = min(len(text), end + 1)
+            slop = 0
+            slop_match = _SLOP_RE.match(text, i)
+            if slop_match:
+                slop = int(slop_match.group(1))
+                i = slop_match.end()
+            out.append(_Lexeme("phrase", phrase, slop, pending_mod, pending_field))
+            pending_mod, pending_field = "", None
+        else:
+            word = match.group()
+            if word in _OPERATORS and not pending_mod and pending_field is None:
+                out.append(_Lexeme("op", _OPERATORS[word]))
+                continue
+            mod = ""
+            while word[:1] in ("+", "-") and len(word) > 1:
+                mod = word[0]
+                word = word[1:]
+            mod = mod or pending_mod
+            name, colon, rest = word.partition(":")
+            if colon and name.lower() in FIELD_ALIASES and pending_field is None:
+                pending_field = FIELD_ALIASES[name.lower()]
+                pending_mod = mod
+                if rest:
+                    # title:word, or title:"phrase" handled by the next lexeme
+                    out.append(_Lexeme("word", rest, modifier=mod, field=pending_field))
+                    pending_mod, pending_field = "", None
+                continue
+            if word in ("+", "-"):
+                pending_mod = word
+                continue
+            out.append(_Lexeme("word", word, modifier=mod, field=pending_field))
+            pending_mod, pending_field = "", None
+    if pending_field is not None:
+        notes.append(f"nothing after {pending_field}: ignored")
+    return out
+
+
+class _Parser:
+    def __init__(self, lexemes: list[_Lexeme], notes: list[str]) -> None:
+        self.lexemes = lexemes
+        self.i = 0
+        self.notes = notes
+        self.depth = 0
+
+    def peek(self) -> _Lexeme | None:
+        return self.lexemes[self.i] if self.i < len(self.lexemes) else None
+
+    def parse(self) -> Any:
+        node = self.parse_or()
+        while self.peek() is not None:  # a stray ")"
+            self.i += 1
+            self.notes.append("unbalanced ')': ignored")
+            more = self.parse_or()
+            node = _merge_groups(node, more)
+        return node
+
+    def parse_or(self) -> Any:
+        clauses = [self.parse_and()]
+        while (lx := self.peek()) is not None and lx.kind == "op" and lx.text == "OR":
+            self.i += 1
+            clauses.append(self.parse_and())
+        clauses = [c for c in clauses if c is not None]
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else Either(clauses)
+
+    def parse_and(self) -> Any:
+        group = Group()
+        required_next = False
+        last_should: Any = None
+        while (lx := self.peek()) is not None:
+            if lx.kind == ")" or (lx.kind == "op" and lx.text == "OR"):
+                break
+            if lx.kind == "op" and lx.text == "AND":
+                self.i += 1
+                required_next = True
+                if last_should is not None:
+                    group.should.remove(last_should)
+                    group.must.append(last_should)
+                    last_should = None
+                continue
+            negate = False
+            if lx.kind == "op" and lx.text == "NOT":
+                self.i += 1
+                negate = True
+                if self.peek() is None or self.peek().kind in (")",) or self.peek().kind == "op":
+                    self.notes.append("NOT without a word after it: ignored")
+                    continue
+                lx = self.peek()
+            node, modifier = self.parse_unary()
+            if node is None:
+                continue
+            if negate or modifier == "-":
+                group.must_not.append(node)
+                last_should = None
+            elif modifier == "+" or required_next:
+                group.must.append(node)
+                last_should = None
+            else:
+                group.should.append(node)
+                last_should = node
+            required_next = False
+        if required_next:
+            self.notes.append("AND without a word after it: ignored")
+        if not (group.must or group.should or group.must_not):
+            return None
+        if not group.must and not group.must_not and len(group.should) == 1:
+            return group.should[0]
+        return group
+
+    def parse_unary(self) -> tuple[Any, str]:
+        lx = self.lexemes[self.i]
+        self.i += 1
+        if lx.kind == "(":
+            if self.depth >= MAX_DEPTH:
+                raise QueryError(f"the query nests parentheses more than {MAX_DEPTH} deep")
+            self.depth += 1
+            node = self.parse_or()
+            self.depth -= 1
+            if self.peek() is not None and self.peek().kind == ")":
+                self.i += 1
+            else:
+                self.notes.append("unbalanced '(': closed at the end")
+            if lx.field is not None and node is not None:
+                node = _restrict(node, (lx.field,))
+            return node, lx.modifier
+        if lx.kind == ")":
+            self.notes.append("unbalanced ')': ignored")
+            return None, ""
+        fields = (lx.field,) if lx.field else FIELDS
+        if lx.kind == "phrase":
+            return _phrase_node(lx.text, lx.slop, fields, self.notes), lx.modifier
+        return _word_node(lx.text, fields, self.notes), lx.modifier
+
+
+def _merge_groups(a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return Group(should=[a, b])
+
+
+def _restrict(node: Any, fields: tuple[str, ...]) -> Any:
+    if isinstance(node, (Word, Phrase)):
+        node.fields = fields
+        if isinstance(node, Phrase):
+            for word in node.words:
+                word.fields = fields
+    elif isinstance(node, Group):
+        for child in node.must + node.should + node.must_not:
+            _restrict(child, fields)
+    elif isinstance(node, Either):
+        for child in node.clauses:
+            _restrict(child, fields)
+    return node
+
+
+def _words_of(text: str, fields: tuple[str, ...]) -> list[Word]:
+    return [Word(t.term, t.original, fields, folded=t.folded) for t in analyze(text) if t.term]
+
+
+def _phrase_node(text: str, slop: int, fields: tuple[str, ...], notes: list[str]) -> Any:
+    words = _words_of(text, fields)
+    if not words:
+        if text.strip():
+            notes.append(f'"{text.strip()}" has only stopwords or punctuation: ignored')
+        return None
+    if len(words) == 1:
+        return words[0]
+    return Phrase(words, slop, fields, text)
+
+
+def _word_node(text: str, fields: tuple[str, ...], notes: list[str]) -> Any:
+    match = _SUFFIX_RE.match(text)
+    prefix = fuzzy = False
+    distance = 0
+    if match and match.group("body"):
+        if match.group("star"):
+            prefix, text = True, match.group("body")
+        else:
+            fuzzy, text = True, match.group("body")
+            distance = int(match.group("fuzzy") or 1)
+            distance = max(1, min(distance, 2))
+    elif match:  # a bare "*" or "~"
+        notes.append(f"'{text}' alone means nothing: ignored")
+        return None
+    if prefix and "*" in text:
+        notes.append(f"'{text}*': only a trailing * is a wildcard")
+        text = text.replace("*", "")
+    words = _words_of(text, fields)
+    if prefix or fuzzy:
+        # A wildcard or fuzzy word is matched on its folded form, stopword or not.
+        parts = [t for t in analyze(text, keep_stopwords=True) if t.folded]
+        if not parts:
+            return None
+        last = parts[-1]
+        head = [w for w in words if w.text is not last.original] if len(parts) > 1 else []
+        if prefix and len(last.folded) < MIN_PREFIX:
+            notes.append(f"'{text}*': a prefix needs at least {MIN_PREFIX} letters: ignored")
+            tail = None
+        else:
+            tail = Word(
+                last.term or last.folded, last.original, fields, prefix=prefix,
+                fuzzy=distance, folded=last.folded,
+            )
+        words = head + ([tail] if tail else [])
+    if not words:
+        if text.strip():
+            notes.append(f"'{text}' is a stopword or punctuation: ignored")
+        return None
+    if len(words) == 1:
+        return words[0]
+    # A word the analyzer splits (États-Unis, L1234-5) is a phrase of its parts.
+    return Phrase(words, 0, fields, text)
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Parse a query string; raises QueryError when nothing searchable is left."""
+    if not isinstance(text, str):
+        raise QueryError("the query must be a string")
+    notes: list[str] = []
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QueryError(
+            f"the query is too long ({len(text):,} characters; the limit is {MAX_QUERY_LENGTH:,})"
+        )
+    root = _Parser(_lex(text, notes), notes).parse()
+    if root is None:
+        raise QueryError(
+            "nothing to search: the query has no word that can be searched"
+            + (f" ({notes[-1]})" if notes else "")
+        )
+    return ParsedQuery(text, root, notes)
+
+
+# ---------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class Snippet:
+    """A piece of text with highlighted spans (character offsets into ``text``)."""
+
+    text: str
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Hit:
+    """One search result."""
+
+    id: str
+    title: str
+    score: float
+    rank: int
+    path: str | None = None
+    snippet: Snippet | None = None
+    title_spans: list[tuple[int, int]] = field(default_factory=list)
+    matched_terms: list[str] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
+    mtime: float | None = None
+    size: int | None = None
+    docnum: int = -1
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rank": self.rank,
+            "id": self.id,
+            "path": self.path,
+            "title": self.title,
+            "title_spans": [list(s) for s in self.title_spans],
+            "score": round(self.score, 4),
+            "snippet": self.snippet.text if self.snippet else None,
+            "spans": [list(s) for s in self.snippet.spans] if self.snippet else [],
+            "matched_terms": self.matched_terms,
+        }
+        if self.fields:
+            out["fields"] = self.fields
+        return out
+
+
+@dataclass
+class SearchResults:
+    """The hits of one page of results, with the total number of matching documents."""
+
+    query: ParsedQuery
+    hits: list[Hit]
+    total: int
+    offset: int = 0
+    expansions: dict[str, list[str]] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __getitem__(self, i: int) -> Hit:
+        return self.hits[i]
+
+
+@dataclass
+class SearchOptions:
+    """Ranking parameters (tuned on the quality benchmarks; see benchmarks/README.md)."""
+
+    k1: float = 1.2
+    b: dict[str, float] = field(default_factory=lambda: {"title": 0.5, "body": 0.75})
+    weights: dict[str, float] = field(default_factory=lambda: {"title": 2.0, "body": 1.0})
+    # Free words: score * (matched / total) ** coordination; documents with every word first.
+    coordination: float = 1.0
+    all_words_first: bool = True
+    typo_tolerance: bool = True
+    expansion_weight: float = 0.7
+
+
+# ---------------------------------------------------------------------------
+# The engine
+
+
+class _TermData:
+    __slots__ = ("docs", "df")
+
+    def __init__(self, docs: dict[str, dict[int, float]]) -> None:
+        self.docs = docs  # field -> {docnum: term frequency}
+        union: set[int] = set()
+        for postings in docs.values():
+            union.update(postings)
+        self.df = len(union)
+
+
+class Engine:
+    """Executes parsed queries on one committed state of an index (a Whoosh searcher)."""
+
+    def __init__(self, searcher: Any, options: SearchOptions | None = None) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.options = options or SearchOptions()
+        self.leaves = list(self.reader.leaf_readers())
+        self.doc_count = self.reader.doc_count()
+        self.doc_count_all = self.reader.doc_count_all()
+        self._lengths: dict[str, list[int]] = {}
+        self._avg: dict[str, float] = {}
+        for name in FIELDS:
+            total = self.reader.field_length(name)
+            self._avg[name] = (total / self.doc_count) if self.doc_count else 1.0
+        self._terms: dict[tuple[str, str], _TermData] = {}
+        self._lock = threading.Lock()
+
+    # -- index statistics ---------------------------------------------------
+
+    def lengths(self, fieldname: str) -> list[int]:
+        """Length (in terms) of ``fieldname`` for every document number."""
+        cached = self._lengths.get(fieldname)
+        if cached is not None:
+            return cached
+        table = [byte_to_length(i) for i in range(256)]
+        out: list[int] = []
+        for leaf, _base in self.leaves:
+            column = _length_column(leaf, fieldname)
+            if column is None:
+                out.extend(leaf.doc_field_length(d, fieldname) or 0 for d in range(leaf.doc_count_all()))
+            else:
+                out.extend(table[b or 0] for b in column)
+        self._lengths[fieldname] = out
+        return out
+
+    def postings(self, fieldname: str, term: str) -> dict[int, float]:
+        """{docnum: frequency} of a term in one field, deleted documents left out."""
+        out: dict[int, float] = {}
+        for leaf, base in self.leaves:
+            try:
+                matcher = leaf.postings(fieldname, term)
+            except TermNotFound:
+                continue
+            _read_postings(matcher, base, out)
+            if leaf.has_deletions():
+                for docnum in [d for d in out if d >= base and leaf.is_deleted(d - base)]:
+                    del out[docnum]
+        return out
+
+    def term_data(self, term: str, fields: Sequence[str]) -> _TermData:
+        key = (term, ",".join(fields))
+        data = self._terms.get(key)
+        if data is None:
+            data = _TermData({f: self.postings(f, term) for f in fields})
+            with self._lock:
+                if len(self._terms) > 4096:
+                    self._terms.clear()
+                self._terms[key] = data
+        return data
+
+    def has_term(self, term: str, fields: Sequence[str] = FIELDS) -> bool:
+        return any((f, term) in self.reader for f in fields)
+
+    def expansions(self, word: Word) -> list[tuple[str, float]]:
+        """The index terms a word stands for, each with a weight."""
+        fields = word.fields
+        if word.prefix:
+            return self._prefix_terms(word, fields)
+        if word.fuzzy:
+            return self._fuzzy_terms(word, word.fuzzy, fields)
+        if self.has_term(word.term, fields):
+            return [(word.term, 1.0)]
+        if self.options.typo_tolerance:
+            return self._typo_terms(word, fields)
+        return []
+
+    def _prefix_terms(self, word: Word, fields: Sequence[str]) -> list[tuple[str, float]]:
+        prefix = word.folded or word.term
+        found: dict[str, int] = {}
+        for f in fields:
+            for term in self.reader.expand_prefix(f, prefix):
+                term = term.decode("utf-8") if isinstance(term, bytes) else term
+                found[term] = found.get(term, 0) + self.reader.doc_frequency(f, term)
+                if len(found) > 10 * MAX_EXPANSIONS:
+                    break
+        stemmed = stem(prefix)
+        if stemmed != prefix and self.has_term(stemmed, fields):
+            found.setdefault(stemmed, 1)
+        best = heapq.nlargest(MAX_EXPANSIONS, found.items(), key=lambda kv: kv[1])
+        return [(term, 1.0) for term, _ in best]
+
+    def _fuzzy_terms(self, word: Word, distance: int, fields: Sequence[str]) -> list[tuple[str, float]]:
+        found: dict[str, float] = {}
+        for source in {word.term, word.folded or word.term}:
+            for f in fields:
+                for term in self.reader.terms_within(f, source, distance, prefix=0):
+                    weight = 1.0 if term == word.term else self.options.expansion_weight
+                    found[term] = max(found.get(term, 0.0), weight)
+        ranked = sorted(found.items(), key=lambda kv: -kv[1])
+        return ranked[:MAX_EXPANSIONS]
+
+    def _typo_terms(self, word: Word, fields: Sequence[str]) -> list[tuple[str, float]]:
+        """Close spellings of indexed words, for a word the index does not have."""
+        source = word.folded or word.term
+        if len(source) < 4 or source[0].isdigit():
+            return []
+        distance = 1 if len(source) < 8 else 2
+        found: dict[str, int] = {}
+        for candidate in {word.term, source}:
+            for f in fields:
+                for term in self.reader.terms_within(f, candidate, distance, prefix=1):
+                    found[term] = found.get(term, 0) + self.reader.doc_frequency(f, term)
+        best = heapq.nlargest(3, found.items(), key=lambda kv: kv[1])
+        return [(term, self.options.expansion_weight) for term, _ in best]
+
+    # -- matching and scoring -------------------------------------------------
+
+    def word_scores(self, word: Word, expansions: list[tuple[str, float]]) -> dict[int, float]:
+        """BM25F score of one word (over its expansions) for every document that has it."""
+        opts = self.options
+        scores: dict[int, float] = {}
+        n = max(self.doc_count, 1)
+        for term, weight in expansions:
+            data = self.term_data(term, word.fields)
+            if not data.df:
+                continue
+            idf = math.log(1.0 + (n - data.df + 0.5) / (data.df + 0.5))
+            pseudo: dict[int, float] = {}
+            for f, postings in data.docs.items():
+                if not postings:
+                    continue
+                w = opts.weights.get(f, 1.0)
+                b = opts.b.get(f, 0.75)
+                avg = self._avg.get(f) or 1.0
+                lengths = self.lengths(f)
+                for docnum, tf in postings.items():
+                    norm = 1.0 - b + b * lengths[docnum] / avg
+                    pseudo[docnum] = pseudo.get(docnum, 0.0) + w * tf / norm
+            k1 = opts.k1
+            factor = weight * idf * (k1 + 1.0)
+            for docnum, tf in pseudo.items():
+                s = factor * tf / (k1 + tf)
+                if s > scores.get(docnum, 0.0):
+                    scores[docnum] = s
+        return scores
+
+    def phrase_docs(self, phrase: Phrase) -> set[int]:
+        out: set[int] = set()
+        for f in phrase.fields:
+            terms = [w.term for w in phrase.words]
+            if not all((f, t) in self.reader for t in terms):
+                continue
+            query = wq.Phrase(f, terms, slop=phrase.slop + 1)
+            out.update(query.docs(self.searcher))
+        return out
+
+    def evaluate(self, node: Any, ctx: "_Context") -> dict[int, float]:
+        """Documents matching ``node`` with their scores."""
+        if isinstance(node, Word):
+            expansions = self.expansions(node)
+            ctx.expansions[node.text] = [t for t, _ in expansions]
+            scores = self.word_scores(node, expansions)
+            ctx.record(node, expansions, scores)
+            return scores
+        if isinstance(node, Phrase):
+            docs = self.phrase_docs(node)
+            total: dict[int, float] = {d: 0.0 for d in docs}
+            for word in node.words:
+                expansions = [(word.term, 1.0)]
+                scores = self.word_scores(word, expansions)
+                ctx.record(word, expansions, scores, restrict=docs)
+                for d in docs:
+                    total[d] += scores.get(d, 0.0)
+            return total
+        if isinstance(node, Either):
+            merged: dict[int, float] = {}
+            for clause in node.clauses:
+                for d, s in self.evaluate(clause, ctx).items():
+                    merged[d] = merged.get(d, 0.0) + s
+            return merged
+        if isinstance(node, Group):
+            return self._evaluate_group(node, ctx)
+        raise TypeError(node)
+
+    def _evaluate_group(self, group: Group, ctx: "_Context") -> dict[int, float]:
+        opts = self.options
+        result: dict[int, float] | None = None
+        for clause in group.must:
+            scores = self.evaluate(clause, ctx)
+            if result is None:
+                result = dict(scores)
+            else:
+                result = {d: s + scores[d] for d, s in result.items() if d in scores}
+        should = [self.evaluate(clause, ctx) for clause in group.should]
+        if result is None:
+            if should:
+                # Free words: any of them, with a coordination factor.
+                counts: dict[int, int] = {}
+                result = {}
+                for scores in should:
+                    for d, s in scores.items():
+                        result[d] = result.get(d, 0.0) + s
+                        counts[d] = counts.get(d, 0) + 1
+                n = len(should)
+                if n > 1:
+                    p = opts.coordination
+                    for d in result:
+                        c = counts[d]
+                        bonus = (c / n) ** p if p else 1.0
+                        result[d] *= bonus
+                        if opts.all_words_first and c == n:
+                            result[d] += ctx.all_words_bonus
+            else:
+                # Only exclusions: every document but those.
+                result = {d: 0.0 for d in self.reader.all_doc_ids()}
+        else:
+            for scores in should:
+                for d, s in scores.items():
+                    if d in result:
+                        result[d] += s
+        for clause in group.must_not:
+            for d in self.evaluate(clause, ctx):
+                result.pop(d, None)
+        return result
+
+    def search(
+        self,
+        query: str | ParsedQuery,
+        limit: int = 10,
+        offset: int = 0,
+        snippets: bool = True,
+        fragments: int = 3,
+        fragment_chars: int = 180,
+    ) -> SearchResults:
+        """Run a query; return one page of ranked hits with highlighted snippets."""
+        parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
+        if limit < 0 or offset < 0:
+            raise QueryError("--limit and --offset must not be negative")
+        ctx = _Context()
+        scores = self.evaluate(parsed.root, ctx)
+        total = len(scores)
+        top = heapq.nlargest(offset + limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))[offset:]
+        hits = []
+        for rank, (docnum, score) in enumerate(top, offset + 1):
+            hit = self._hit(docnum, score, rank, ctx, snippets, fragments, fragment_chars)
+            hits.append(hit)
+        return SearchResults(parsed, hits, total, offset, ctx.expansions)
+
+    def _hit(
+        self, docnum: int, score: float, rank: int, ctx: "_Context",
+        snippets: bool, fragments: int, fragment_chars: int,
+    ) -> Hit:
+        stored = self.searcher.stored_fields(docnum)
+        terms = sorted(ctx.terms_in(docnum))
+        if score >= ctx.all_words_bonus:
+            score -= ctx.all_words_bonus
+        title = stored.get("title") or ""
+        hit = Hit(
+            id=stored.get("id", ""),
+            title=title,
+            score=score,
+            rank=rank,
+            path=stored.get("path"),
+            matched_terms=terms,
+            fields=stored.get("fields") or {},
+            mtime=stored.get("mtime"),
+            size=stored.get("size"),
+            docnum=docnum,
+        )
+        if snippets:
+            termset = set(terms)
+            hit.title_spans = [(s, e) for s, e, _t in _matches(title, termset)]
+            hit.snippet = make_snippet(stored.get("body") or "", termset, fragments, fragment_chars)
+        return hit
+
+
+class _Context:
+    """What one query run learnt: which terms matched which documents."""
+
+    all_words_bonus = 1e6
+
+    def __init__(self) -> None:
+        self.expansions: dict[str, list[str]] = {}
+        self._matched: list[tuple[list[str], dict[int, float] | set[int]]] = []
+
+    def record(
+        self,
+        word: Word,
+        expansions: list[tuple[str, float]],
+        scores: dict[int, float],
+        restrict: set[int] | None = None,
+    ) -> None:
+        self._matched.append(([t for t, _ in expansions], scores if restrict is None else restrict))
+
+    def terms_in(self, docnum: int) -> set[str]:
+        out: set[str] = set()
+        for terms, docs in self._matched:
+            if docnum in docs:
+                out.update(terms)
+        return out
+
+
+def _length_column(leaf: Any, fieldname: str) -> Any:
+    """The per-document length bytes of a field in one segment (Whoosh's own column)."""
+    try:
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+        perdoc = leaf._perdoc
+        return perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    except (AttributeError, ImportError):
+        return None
+
+
+def _read_postings(matcher: Any, base: int, out: dict[int, float]) -> None:
+    """Read a whole posting list into ``out``, a block at a time when the codec allows it."""
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids = matcher._ids
+            weights = matcher._weights
+            if isinstance(weights, (int, float)):
+                weights = [weights] * len(ids)
+            for docnum, weight in zip(ids, weights):
+                out[docnum + base] = weight
+            if matcher._lastblock:
+                break
+            matcher._next_block()
+        return
+    while matcher.is_active():
+        out[matcher.id() + base] = matcher.weight()
+        matcher.next()
+
+
+# ---------------------------------------------------------------------------
+# Snippets
+
+
+_JOINERS = frozenset("-‐‑'’")
+
+
+def _matches(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
+    """Offsets of the words of ``text`` whose term is in ``terms``.
+
+    Matched words joined by a hyphen, an apostrophe or one space make one
+    match, so ``États-Unis`` and ``Lei Jun`` are highlighted as written.
+    """
+    if not terms or not text:
+        return []
+    out: list[tuple[int, int, str]] = []
+    for t in analyze(text):
+        if t.term not in terms:
+            continue
+        gap = text[out[-1][1] : t.start] if out else ""
+        if out and (gap in _JOINERS or gap == " "):
+            start, _end, term = out[-1]
+            out[-1] = (start, t.end, term)
+        else:
+            out.append((t.start, t.end, t.term))
+    return out
+
+
+_SPACE_RE = re.compile(r"\s+")
+
+
+def make_snippet(body: str, terms: set[str], fragments: int = 3, width: int = 180) -> Snippet:
+    """Up to ``fragments`` pieces of ``body`` around the matched terms, joined with " … "."""
+    matches = _matches(body, terms)
+    if not matches:
+        return _fragment_text(body, 0, min(len(body), width), [])
+    # Score windows starting at each match: distinct terms first, then occurrences.
+    candidates = []
+    for i, (start, _end, _term) in enumerate(matches):
+        window_end = start + width
+        inside = [m for m in matches[i:] if m[1] <= window_end]
+        distinct = len({m[2] for m in inside})
+        candidates.append((distinct, len(inside), -start, i))
+    chosen: list[tuple[int, int]] = []
+    covered: set[str] = set()
+    for distinct, count, neg_start, i in sorted(candidates, reverse=True):
+        start = -neg_start
+        lo = max(0, start - width // 4)
+        hi = min(len(body), lo + width)
+        if any(not (hi <= a or lo >= b) for a, b in chosen):
+            continue
+        new_terms = {m[2] for m in matches if lo <= m[0] and m[1] <= hi}
+        if chosen and not (new_terms - covered) and len(chosen) >= 1:
+            continue
+        chosen.append((lo, hi))
+        covered |= new_terms
+        if len(chosen) >= fragments:
+            break
+    chosen.sort()
+    text = ""
+    spans: list[tuple[int, int]] = []
+    for lo, hi in chosen:
+        piece = _fragment_text(body, lo, hi, matches)
+        if text.endswith("…") and piece.text.startswith("…"):
+            text = text[:-1].rstrip() + " "
+        offset = len(text)
+        text += piece.text
+        spans.extend((s + offset, e + offset) for s, e in piece.spans)
+    return Snippet(text, spans)
+
+
+def _fragment_text(body: str, lo: int, hi: int, matches: list[tuple[int, int, str]]) -> Snippet:
+    """The text of body[lo:hi] with whitespace folded, cut at word boundaries."""
+    # Move the edges to word boundaries, never cutting a highlighted word.
+    if lo > 0:
+        space = body.rfind(" ", max(0, lo - 20), lo + 1)
+        newline = body.rfind("\n", max(0, lo - 60), lo + 1)
+        lo = max(space, newline) + 1 if max(space, newline) >= 0 else lo
+    if hi < len(body):
+        space = body.find(" ", hi - 20 if hi - 20 > lo else hi)
+        hi = space if 0 <= space < hi + 20 else hi
+    for start, end, _t in matches:
+        if start < hi < end:
+            hi = end
+    pieces: list[str] = []
+    spans: list[tuple[int, int]] = []
+    cursor = lo
+    length = 0
+
+    def emit(segment: str) -> None:
+        nonlocal length
+        folded = _SPACE_RE.sub(" ", segment)
+        if not pieces:
+            folded = folded.lstrip()
+        pieces.append(folded)
+        length += len(folded)
+
+    for start, end, _term in matches:
+        if start < lo or end > hi:
+            continue
+        emit(body[cursor:start])
+        spans.append((length, length + (end - start)))
+        emit(body[start:end])
+        cursor = end
+    emit(body[cursor:hi])
+    text = "".join(pieces).rstrip()
+    prefix = "…" if lo > 0 else ""
+    suffix = "…" if hi < len(body) else ""
+    if prefix:
+        spans = [(s + len(prefix), e + len(prefix)) for s, e in spans]
+    return Snippet(prefix + text + suffix, spans)
