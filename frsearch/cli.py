@@ -208,7 +208,7 @@ def query_command(
         if not results.hits:
             click.echo("No documents found.", err=True)
         for hit in results:
-            click.echo(_format_hit(hit, style))
+            click.echo(_format_hit(hit, style), color=style == "ansi")
         if results.hits:
             first, last = results.offset + 1, results.offset + len(results.hits)
             click.echo(f"{first}-{last} of {results.total} documents", err=True)

@@ -94,9 +94,12 @@ def decode_bytes(data: bytes) -> str:
         if utf16 is None:
             raise DocumentError("binary file (contains NUL bytes)")
         try:
-            return data.decode(utf16)
+            text = data.decode(utf16)
         except UnicodeDecodeError:
             raise DocumentError("binary file (contains NUL bytes)") from None
+        if _looks_like_text(text):
+            return text
+        raise DocumentError("binary file (contains NUL bytes)")
     if sample and sum(sample.count(bytes([b])) for b in _BINARY_BYTES) > len(sample) // 100 + 2:
         raise DocumentError("binary file (control characters)")
     try:
@@ -117,6 +120,16 @@ def _guess_bomless_utf16(sample: bytes) -> str | None:
     if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
         return "utf-16-be"
     return None
+
+
+def _looks_like_text(text: str) -> bool:
+    """Mostly letters, digits, spaces and punctuation, with spaces between words."""
+    sample = text[:4096]
+    if not sample:
+        return False
+    spaces = sum(ch.isspace() for ch in sample)
+    printable = sum(ch.isalnum() or ch.isspace() or ch in ".,;:!?'’\"()-«»" for ch in sample)
+    return spaces * 40 >= len(sample) and printable >= 0.8 * len(sample)
 
 
 def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:

@@ -460,14 +460,19 @@ class Index:
             known: dict[str, tuple[str, str]] = {}
             if reader.doc_count() == 0:
                 return known
-            ids = reader.column_reader("id")
-            paths = reader.column_reader("path")
-            signatures = reader.column_reader("signature")
-            for docnum in reader.all_doc_ids():
-                signature = signatures[docnum]
-                if signature:
-                    key = ids[docnum]
-                    known[key] = (paths[docnum] or key, signature)
+            # Column by column in each segment: Whoosh's multi-segment column reader
+            # fails when a segment lacks the column (one with library documents only).
+            for leaf, _base in reader.leaf_readers():
+                if not leaf.has_column("signature"):
+                    continue
+                ids = leaf.column_reader("id")
+                paths = leaf.column_reader("path")
+                signatures = leaf.column_reader("signature")
+                for docnum in leaf.all_doc_ids():
+                    signature = signatures[docnum]
+                    if signature:
+                        key = ids[docnum]
+                        known[key] = (paths[docnum] or key, signature)
             return known
         finally:
             reader.close()

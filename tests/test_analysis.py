@@ -1,0 +1,105 @@
+"""The French analyzer: golden terms, offsets, NFD text, stopwords and stemming."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from frsearch.analysis import STOPWORDS, FrenchAnalyzer, analyze, fold, stem, term_of
+
+GOLDEN = json.loads((Path(__file__).parent / "fixtures" / "analysis_golden.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("case", GOLDEN["cases"], ids=lambda c: c["text"])
+def test_golden_terms(case: dict) -> None:
+    assert [t.term for t in analyze(case["text"])] == case["terms"]
+
+
+def test_whoosh_pipeline_gives_the_same_terms_as_analyze() -> None:
+    analyzer = FrenchAnalyzer()
+    for case in GOLDEN["cases"]:
+        whoosh_terms = [t.text for t in analyzer(case["text"])]
+        assert whoosh_terms == case["terms"], case["text"]
+
+
+def test_offsets_point_at_the_original_accented_words() -> None:
+    text = "Xiaomi est blacklisté par les États-Unis, d’après l’Administration."
+    words = [(text[t.start : t.end], t.term) for t in analyze(text)]
+    assert words == [
+        ("Xiaomi", "xiaom"),
+        ("blacklisté", "blacklist"),
+        ("États", "etat"),
+        ("Unis", "unis"),
+        ("après", "apre"),
+        ("Administration", "administr"),
+    ]
+
+
+def test_whoosh_tokens_carry_offsets_and_consecutive_positions() -> None:
+    text = "Il a placé la liste noire des États-Unis"
+    tokens = [
+        (t.text, t.pos, text[t.startchar : t.endchar])
+        for t in FrenchAnalyzer()(text, positions=True, chars=True)
+    ]
+    assert [t[0] for t in tokens] == ["plac", "list", "noir", "etat", "unis"]
+    # Stopwords take no position, so a phrase written with or without them matches.
+    positions = [t[1] for t in tokens]
+    assert positions == list(range(positions[0], positions[0] + 5))
+    assert [t[2] for t in tokens] == ["placé", "liste", "noire", "États", "Unis"]
+
+
+def test_decomposed_text_is_analyzed_like_composed_text() -> None:
+    text = "L’État et l’œuvre de l’université à Besançon, déjà blacklistée"
+    nfd = unicodedata.normalize("NFD", text)
+    assert nfd != text
+    assert [t.term for t in analyze(nfd)] == [t.term for t in analyze(text)]
+    # Offsets still point into the NFD text itself.
+    for t in analyze(nfd):
+        assert unicodedata.normalize("NFC", nfd[t.start : t.end]).lower().replace("’", "") != ""
+
+
+def test_apostrophes_of_both_kinds_strip_the_same_elisions() -> None:
+    for elided in ["l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"]:
+        for apostrophe in ["'", "’"]:
+            for word in (elided, elided.upper(), elided.capitalize()):
+                assert term_of(f"{word}{apostrophe}Ordinateur") == "ordin", (word, apostrophe)
+
+
+def test_numbers_are_kept() -> None:
+    assert term_of("2014") == "2014"
+    assert term_of("45") == "45"
+    assert term_of("7,7") == "7,7"
+
+
+def test_stopword_list_is_folded_and_complete() -> None:
+    for word in ["le", "la", "les", "de", "des", "du", "et", "ou", "où", "à", "a", "qui", "que",
+                 "est", "sont", "été", "avait", "aurait", "nous", "vous", "leur", "dans", "pour"]:
+        assert fold(word) in STOPWORDS, word
+    assert all(word == fold(word) for word in STOPWORDS)
+    # Nouns that look like function words stay searchable.
+    for noun in ["or", "car", "fin", "loi", "droit"]:
+        assert noun not in STOPWORDS
+
+
+VOCABULARY = """
+    université blacklisté électrique véhicules société américain départements fédéral
+    conférences connectés considérations éventuel intérêt réussi décidé créé révélé
+    énergie élève élèves préféré générale immédiatement sécurité européenne
+    télécommunications crédits réalité numéro année années début dès déjà là où
+    fenêtre forêt côte hôpital août naïf maïs Noël égalité libéré procès succès
+    allégé contrôlé employé employée employés employées salarié rémunération indemnités
+""".split()
+
+
+@pytest.mark.parametrize("word", VOCABULARY)
+def test_accented_and_unaccented_spellings_give_one_term(word: str) -> None:
+    plain = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+    assert term_of(word) == term_of(plain) == term_of(word.upper())
+
+
+def test_stem_leaves_numbers_alone() -> None:
+    assert stem("2018") == "2018"
+    assert stem("") == ""

@@ -1,0 +1,146 @@
+"""The command line: commands, output formats, exit codes, error messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from frsearch.cli import cli, highlight
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture()
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FRSEARCH_INDEX", raising=False)
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    return CliRunner()
+
+
+def run(runner: CliRunner, *args: str, env: dict | None = None):
+    return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def test_index_then_query(runner: CliRunner) -> None:
+    result = run(runner, "index", "seeds")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("5 added, 0 updated, 0 removed, 0 unchanged, 0 skipped")
+    assert Path(".frsearch").is_dir()
+    result = run(runner, "query", "Lei Jun blacklist")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "1. Xiaomi est **blacklisté** par les États-Unis à cause de son patron"
+    assert lines[1].strip().startswith(os.path.join("seeds", "001_259af9e2aad0fd78.txt"))
+    assert "**Lei Jun**" in result.stdout
+
+
+def test_query_words_may_be_given_unquoted(runner: CliRunner) -> None:
+    run(runner, "index", "seeds")
+    assert run(runner, "query", "etats", "unis").stdout == run(runner, "query", "etats unis").stdout
+
+
+def test_rerun_is_incremental_and_summarised(runner: CliRunner) -> None:
+    run(runner, "index", "seeds")
+    result = run(runner, "index", "seeds")
+    assert result.stdout.startswith("0 added, 0 updated, 0 removed, 5 unchanged, 0 skipped")
+
+
+def test_skipped_files_are_listed_with_reasons(runner: CliRunner) -> None:
+    Path("seeds/empty.txt").write_bytes(b"")
+    result = run(runner, "index", "seeds")
+    assert result.exit_code == 0
+    assert "skipped: " + os.path.join("seeds", "empty.txt") + ": empty file" in result.stderr
+    assert "1 skipped" in result.stdout
+
+
+def test_index_location_from_option_and_environment(runner: CliRunner) -> None:
+    assert run(runner, "index", "--index", "elsewhere", "seeds").exit_code == 0
+    assert Path("elsewhere").is_dir() and not Path(".frsearch").exists()
+    assert run(runner, "query", "--index", "elsewhere", "Singapour").exit_code == 0
+    env = {"FRSEARCH_INDEX": "elsewhere"}
+    assert run(runner, "query", "Singapour", env=env).exit_code == 0
+
+
+def test_exit_codes(runner: CliRunner) -> None:
+    result = run(runner, "query", "Xiaomi")
+    assert result.exit_code == 2
+    assert "no index" in result.stderr and "frsearch index" in result.stderr
+    run(runner, "index", "seeds")
+    assert run(runner, "query", "Xiaomi").exit_code == 0
+    result = run(runner, "query", "kangourou")
+    assert result.exit_code == 1 and "No documents found" in result.stderr
+    result = run(runner, "query", "le la les")
+    assert result.exit_code == 2 and result.stderr.startswith("frsearch: error: nothing to search")
+    assert run(runner, "query", "--limit", "0", "x").exit_code == 2
+
+
+def test_json_output(runner: CliRunner) -> None:
+    run(runner, "index", "seeds")
+    result = run(runner, "query", "--json", "etats unis")
+    hits = json.loads(result.stdout)
+    first = hits[0]
+    assert {"path", "title", "score", "snippet", "spans"} <= set(first)
+    assert "États-Unis" in [first["snippet"][s:e] for s, e in first["spans"]]
+    lines = run(runner, "query", "--jsonl", "etats unis").stdout.splitlines()
+    assert [json.loads(line)["path"] for line in lines] == [h["path"] for h in hits]
+
+
+def test_colour_only_when_asked_or_on_a_terminal(runner: CliRunner) -> None:
+    run(runner, "index", "seeds")
+    plain = run(runner, "query", "Singapour").stdout
+    assert "\x1b[" not in plain and "**Singapour**" in plain
+    ansi = run(runner, "query", "--format", "ansi", "Singapour").stdout
+    assert "\x1b[1m" in ansi
+    html_out = run(runner, "query", "--format", "html", "Singapour").stdout
+    assert "<mark>Singapour</mark>" in html_out
+
+
+def test_highlight_escapes_document_text() -> None:
+    text = "<script>alert(1)</script> Xiaomi \x1b[31m"
+    start = text.index("Xiaomi")
+    rendered = highlight(text, [(start, start + 6)], "html")
+    assert "<script>" not in rendered and "&lt;script&gt;" in rendered
+    assert "<mark>Xiaomi</mark>" in rendered
+    assert "\x1b" not in highlight(text, [(start, start + 6)], "plain")
+
+
+def test_analyze_command(runner: CliRunner) -> None:
+    result = run(runner, "analyze", "L’État a blacklisté")
+    assert "etat" in result.stdout and "elision L’ stripped" in result.stdout
+    assert "dropped: stopword" in result.stdout
+    rows = json.loads(run(runner, "analyze", "--json", "États-Unis").stdout)
+    assert [r["term"] for r in rows] == ["etat", "unis"]
+
+
+def test_stats_command(runner: CliRunner) -> None:
+    run(runner, "index", "seeds")
+    info = json.loads(run(runner, "stats", "--json").stdout)
+    assert info["documents"] == 5
+
+
+def test_help_has_examples(runner: CliRunner) -> None:
+    for command in ("index", "query", "analyze", "stats"):
+        result = run(runner, command, "--help")
+        assert result.exit_code == 0 and "Example:" in result.stdout
+
+
+def test_installed_command_runs_in_a_subprocess(tmp_path: Path) -> None:
+    exe = shutil.which("frsearch", path=os.path.dirname(sys.executable)) or shutil.which("frsearch")
+    assert exe, "the frsearch console script is not installed"
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("FRSEARCH_INDEX", None)
+    done = subprocess.run([exe, "index", str(SEEDS)], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([exe, "query", "title:Singapour"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and "004_772669a71db343fa.txt" in done.stdout
+    module = subprocess.run([sys.executable, "-m", "frsearch", "query", "kangourou"], cwd=tmp_path,
+                            capture_output=True, text=True, env=env)
+    assert module.returncode == 1 and "Traceback" not in module.stderr

@@ -1,0 +1,148 @@
+"""Searching: the seed behaviours, the query syntax, malformed input, snippets."""
+
+from __future__ import annotations
+
+import pytest
+
+import frsearch
+from frsearch.search import make_snippet, parse_query
+from tests.conftest import names
+
+
+def search(index: frsearch.Index, query: str, **kw: object) -> list[str]:
+    return names(index.search(query, **kw))
+
+
+def test_lei_jun_blacklist_finds_001_first(seed_index: frsearch.Index) -> None:
+    assert search(seed_index, "Lei Jun blacklist")[0] == "001_259af9e2aad0fd78.txt"
+
+
+def test_etats_unis_finds_001_and_003_and_highlights_as_written(seed_index: frsearch.Index) -> None:
+    results = seed_index.search("etats unis")
+    found = names(results)
+    assert "001_259af9e2aad0fd78.txt" in found and "003_94e0374b50dd973d.txt" in found
+    hit = next(h for h in results if h.path.endswith("001_259af9e2aad0fd78.txt"))
+    highlighted = [hit.snippet.text[s:e] for s, e in hit.snippet.spans]
+    assert "États-Unis" in highlighted
+    assert [hit.title[s:e] for s, e in hit.title_spans] == ["États-Unis"]
+
+
+def test_hyphenated_compound_phrase_and_accented_forms(seed_index: frsearch.Index) -> None:
+    plain = set(search(seed_index, "etats unis"))
+    assert set(search(seed_index, '"etats unis"')) <= plain
+    assert set(search(seed_index, "États-Unis")) == set(search(seed_index, '"etats unis"'))
+    assert "001_259af9e2aad0fd78.txt" in search(seed_index, '"etats unis"')
+
+
+def test_phrase_and_word(seed_index: frsearch.Index) -> None:
+    assert search(seed_index, '"Lei Jun" Tesla')[0] == "002_8d6083a8515aed8c.txt"
+
+
+def test_french_or(seed_index: frsearch.Index) -> None:
+    assert sorted(search(seed_index, "Zuckerberg OU Musk")) == [
+        "000_60564f4e513c8b83.txt", "002_8d6083a8515aed8c.txt"]
+    assert sorted(search(seed_index, "Zuckerberg OR Musk")) == sorted(search(seed_index, "Zuckerberg OU Musk"))
+
+
+def test_french_not(seed_index: frsearch.Index) -> None:
+    expected = ["001_259af9e2aad0fd78.txt", "002_8d6083a8515aed8c.txt", "003_94e0374b50dd973d.txt"]
+    assert sorted(search(seed_index, "Xiaomi SAUF Facebook")) == expected
+    assert sorted(search(seed_index, "Xiaomi NOT Facebook")) == expected
+    assert sorted(search(seed_index, "Xiaomi -Facebook")) == expected
+
+
+def test_and_and_required(seed_index: frsearch.Index) -> None:
+    both = sorted(search(seed_index, "Zuckerberg ET Xiaomi"))
+    assert both == ["000_60564f4e513c8b83.txt"]
+    assert sorted(search(seed_index, "+Zuckerberg Xiaomi")) == both
+    assert sorted(search(seed_index, "Zuckerberg AND Xiaomi")) == both
+
+
+def test_parentheses(seed_index: frsearch.Index) -> None:
+    assert sorted(search(seed_index, "(Zuckerberg OU Musk) SAUF Tesla")) == ["000_60564f4e513c8b83.txt"]
+
+
+def test_title_field(seed_index: frsearch.Index) -> None:
+    assert search(seed_index, "title:Singapour") == ["004_772669a71db343fa.txt"]
+    assert search(seed_index, "titre:Singapour") == ["004_772669a71db343fa.txt"]
+
+
+def test_accents_and_plurals(seed_index: frsearch.Index) -> None:
+    assert search(seed_index, "véhicules électriques")[0] == "002_8d6083a8515aed8c.txt"
+    assert search(seed_index, "vehicule electrique")[0] == "002_8d6083a8515aed8c.txt"
+
+
+def test_prefix_and_fuzzy(seed_index: frsearch.Index) -> None:
+    assert "001_259af9e2aad0fd78.txt" in search(seed_index, "blacklis*")
+    assert len(search(seed_index, "Xiaomy~")) == 5
+    assert "001_259af9e2aad0fd78.txt" in search(seed_index, "etat~")
+    assert "000_60564f4e513c8b83.txt" in search(seed_index, "Zuckerbergg~2")
+
+
+def test_phrase_slop(seed_index: frsearch.Index) -> None:
+    assert not search(seed_index, '"Xiaomi patron"')
+    assert search(seed_index, '"Xiaomi patron"~10')
+
+
+def test_phrase_across_stopwords(seed_index: frsearch.Index) -> None:
+    assert "001_259af9e2aad0fd78.txt" in search(seed_index, '"liste noire des États-Unis"')
+    assert "001_259af9e2aad0fd78.txt" in search(seed_index, '"liste noire États-Unis"')
+
+
+def test_a_word_found_nowhere_does_not_empty_a_question(seed_index: frsearch.Index) -> None:
+    assert search(seed_index, "pourquoi Xiaomi est-il blacklisté zzzyzzx")[0] == "001_259af9e2aad0fd78.txt"
+
+
+def test_documents_with_all_words_rank_first(seed_index: frsearch.Index) -> None:
+    results = seed_index.search("Facebook Zuckerberg Singapour")
+    assert names(results)[0] == "000_60564f4e513c8b83.txt"
+
+
+def test_typo_in_an_unknown_word_is_tolerated(seed_index: frsearch.Index) -> None:
+    assert search(seed_index, "Zukerberg")[0] == "000_60564f4e513c8b83.txt"
+    assert search(seed_index, "Singapoure")[0] == "004_772669a71db343fa.txt"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"unbalanced', "(Xiaomi", "Xiaomi)", "OR Xiaomi", "Xiaomi NOT", "foo:Xiaomi",
+     "Xiaomi AND", "((((Xiaomi))))", '"Lei Jun"~', "Xiaomi ~ *", "***Xiaomi", "Xia*mi"],
+)
+def test_malformed_queries_search_what_can_be_read(seed_index: frsearch.Index, query: str) -> None:
+    results = seed_index.search(query)
+    assert isinstance(results.total, int)
+
+
+@pytest.mark.parametrize(
+    "query", ["", "   ", "le la les", "!!!", "*", "a*", "NOT", "AND", "()", '""', "title:", "-", "+"]
+)
+def test_queries_with_nothing_searchable_raise_query_error(seed_index: frsearch.Index, query: str) -> None:
+    with pytest.raises(frsearch.QueryError):
+        seed_index.search(query)
+
+
+def test_deep_nesting_and_long_queries_are_refused() -> None:
+    with pytest.raises(frsearch.QueryError, match="deep"):
+        parse_query("(" * 100 + "x" + ")" * 100)
+    with pytest.raises(frsearch.QueryError, match="too long"):
+        parse_query("mot " * 2000)
+
+
+def test_pagination_and_total(seed_index: frsearch.Index) -> None:
+    all_hits = search(seed_index, "Xiaomi", limit=10)
+    assert len(all_hits) == 5
+    assert search(seed_index, "Xiaomi", limit=2, offset=2) == all_hits[2:4]
+    assert seed_index.search("Xiaomi", limit=1).total == 5
+
+
+def test_snippet_spans_point_at_highlighted_words() -> None:
+    body = "Début du texte.\n\nLes   États-Unis ont placé Xiaomi sur liste noire. " + "Bla. " * 100 + "Fin Xiaomi."
+    snippet = make_snippet(body, {"etat", "unis", "xiaom"})
+    words = [snippet.text[s:e] for s, e in snippet.spans]
+    assert words[:2] == ["États-Unis", "Xiaomi"]
+    assert "  " not in snippet.text and "\n" not in snippet.text
+
+
+def test_snippet_without_match_is_the_start_of_the_text() -> None:
+    snippet = make_snippet("Un texte sans rien de spécial.", {"absent"})
+    assert snippet.text == "Un texte sans rien de spécial." and snippet.spans == []
