@@ -532,6 +532,8 @@ class SearchOptions:
     all_words_first: bool = True
     typo_tolerance: bool = True
     expansion_weight: float = 0.7
+    # "bm25f": field frequencies combined before saturation; "sum": one BM25 per field, added.
+    field_mode: str = "bm25f"
 
 
 # ---------------------------------------------------------------------------
@@ -677,6 +679,8 @@ class Engine:
             if not data.df:
                 continue
             idf = math.log(1.0 + (n - data.df + 0.5) / (data.df + 0.5))
+            k1 = opts.k1
+            factor = weight * idf * (k1 + 1.0)
             pseudo: dict[int, float] = {}
             for f, postings in data.docs.items():
                 if not postings:
@@ -685,13 +689,17 @@ class Engine:
                 b = opts.b.get(f, 0.75)
                 avg = self._avg.get(f) or 1.0
                 lengths = self.lengths(f)
-                for docnum, tf in postings.items():
-                    norm = 1.0 - b + b * lengths[docnum] / avg
-                    pseudo[docnum] = pseudo.get(docnum, 0.0) + w * tf / norm
-            k1 = opts.k1
-            factor = weight * idf * (k1 + 1.0)
-            for docnum, tf in pseudo.items():
-                s = factor * tf / (k1 + tf)
+                if opts.field_mode == "sum":
+                    for docnum, tf in postings.items():
+                        ntf = tf / (1.0 - b + b * lengths[docnum] / avg)
+                        pseudo[docnum] = pseudo.get(docnum, 0.0) + w * factor * ntf / (k1 + ntf)
+                else:
+                    for docnum, tf in postings.items():
+                        norm = 1.0 - b + b * lengths[docnum] / avg
+                        pseudo[docnum] = pseudo.get(docnum, 0.0) + w * tf / norm
+            if opts.field_mode != "sum":
+                pseudo = {d: factor * tf / (k1 + tf) for d, tf in pseudo.items()}
+            for docnum, s in pseudo.items():
                 if s > scores.get(docnum, 0.0):
                     scores[docnum] = s
         return scores

@@ -103,3 +103,22 @@ def test_accented_and_unaccented_spellings_give_one_term(word: str) -> None:
 def test_stem_leaves_numbers_alone() -> None:
     assert stem("2018") == "2018"
     assert stem("") == ""
+
+
+def test_fused_indexing_path_gives_the_analyzer_postings() -> None:
+    from whoosh.formats import Positions
+
+    from frsearch.analysis import FrenchPositions, term_positions
+
+    seeds = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
+    texts = [p.read_text("utf-8") for p in seeds] + [c["text"] for c in GOLDEN["cases"]]
+    texts.append(unicodedata.normalize("NFD", texts[0]))
+    analyzer = FrenchAnalyzer()
+    for text in texts:
+        slow = sorted(Positions().word_values(text, analyzer))
+        fast = sorted(FrenchPositions().word_values(text, analyzer))
+        assert fast == slow
+        expected: dict[str, list[int]] = {}
+        for t in analyze(text):
+            expected.setdefault(t.term, []).append(t.position)
+        assert term_positions(text) == expected
