@@ -587,6 +587,36 @@ class Engine:
         self._lengths[fieldname] = out
         return out
 
+    def norms(self, fieldname: str) -> list[float]:
+        """BM25 length normaliser 1 - b + b * length / average, per document."""
+        key = f"norm:{fieldname}"
+        cached = self._derived.get(key)
+        if cached is None:
+            b = self.options.b.get(fieldname, 0.75)
+            avg = self._avg.get(fieldname) or 1.0
+            cached = [1.0 - b + b * n / avg for n in self.lengths(fieldname)]
+            self._derived[key] = cached
+        return cached
+
+    def saturation(self, fieldname: str) -> list[float]:
+        """k1 times the length normaliser, per document."""
+        key = f"sat:{fieldname}"
+        cached = self._derived.get(key)
+        if cached is None:
+            k1 = self.options.k1
+            cached = [k1 * n for n in self.norms(fieldname)]
+            self._derived[key] = cached
+        return cached
+
+    @property
+    def options(self) -> SearchOptions:
+        return self._options
+
+    @options.setter
+    def options(self, value: SearchOptions) -> None:
+        self._options = value
+        self._derived: dict[str, list[float]] = {}
+
     def postings(self, fieldname: str, term: str) -> dict[int, float]:
         """{docnum: frequency} of a term in one field, deleted documents left out."""
         out: dict[int, float] = {}
@@ -686,17 +716,18 @@ class Engine:
                 if not postings:
                     continue
                 w = opts.weights.get(f, 1.0)
-                b = opts.b.get(f, 0.75)
-                avg = self._avg.get(f) or 1.0
-                lengths = self.lengths(f)
                 if opts.field_mode == "sum":
+                    # tf / (tf + k1 * norm): one BM25 per field, added up.
+                    saturation = self.saturation(f)
+                    fw = w * factor
+                    get = pseudo.get
                     for docnum, tf in postings.items():
-                        ntf = tf / (1.0 - b + b * lengths[docnum] / avg)
-                        pseudo[docnum] = pseudo.get(docnum, 0.0) + w * factor * ntf / (k1 + ntf)
+                        pseudo[docnum] = get(docnum, 0.0) + fw * tf / (tf + saturation[docnum])
                 else:
+                    norms = self.norms(f)
+                    get = pseudo.get
                     for docnum, tf in postings.items():
-                        norm = 1.0 - b + b * lengths[docnum] / avg
-                        pseudo[docnum] = pseudo.get(docnum, 0.0) + w * tf / norm
+                        pseudo[docnum] = get(docnum, 0.0) + w * tf / norms[docnum]
             if opts.field_mode != "sum":
                 pseudo = {d: factor * tf / (k1 + tf) for d, tf in pseudo.items()}
             for docnum, s in pseudo.items():
@@ -881,8 +912,7 @@ def _read_postings(matcher: Any, base: int, out: dict[int, float]) -> None:
             weights = matcher._weights
             if isinstance(weights, (int, float)):
                 weights = [weights] * len(ids)
-            for docnum, weight in zip(ids, weights):
-                out[docnum + base] = weight
+            out.update(zip(map(base.__add__, ids) if base else ids, weights))
             if matcher._lastblock:
                 break
             matcher._next_block()
