@@ -509,6 +509,31 @@ class SearchResults:
     total: int
     offset: int = 0
     expansions: dict[str, list[str]] = field(default_factory=dict)
+    #: A corrected query built from words of the index, written as in the documents.
+    suggestion: str | None = None
+
+    def explain(self) -> list[str]:
+        """How the query was understood: its structure, each word's term and expansions."""
+        lines = [f"query: {self.query.describe()}"]
+        for word in self.query.words(positive_only=False):
+            terms = self.expansions.get(word.text)
+            how = "" if word.fields == FIELDS else f" (in {word.fields[0]} only)"
+            if word.prefix:
+                how += " prefix"
+            elif word.fuzzy:
+                how += f" fuzzy, up to {word.fuzzy} edit(s)"
+            shown = ", ".join((terms or [])[:12]) + (" …" if terms and len(terms) > 12 else "")
+            if terms is None or terms == [word.term]:
+                found = ""
+            elif not terms:
+                found = ": not in the index"
+            elif word.prefix or word.fuzzy:
+                found = f": matches {shown}"
+            else:
+                found = f": not in the index, searched as close spellings {shown}"
+            lines.append(f"  {word.text} -> {word.term}{how}{found}")
+        lines.extend(f"  note: {note}" for note in self.query.notes)
+        return lines
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -697,6 +722,95 @@ class Engine:
         best = heapq.nlargest(3, found.items(), key=lambda kv: kv[1])
         return [(term, self.options.expansion_weight) for term, _ in best]
 
+    # -- spelling ---------------------------------------------------------------
+
+    def corrections(self, word: Word, limit: int = 3, context: Sequence[str] = ()) -> list[str]:
+        """Indexed terms closest to a word the index does not have, best first.
+
+        Candidates are the stems of one-edit variants of the word as typed
+        (so ``electrqiues`` finds the stem of ``électriques``) and indexed terms
+        within one or two edits of its stem. A swap of two neighbouring letters
+        counts as one edit (``unsi`` -> ``unis``). Among equally close
+        candidates, those found in more documents with the ``context`` terms
+        win, then those in more documents.
+        """
+        source = word.folded or word.term
+        if len(source) < 3 or source[0].isdigit():
+            return []
+        reach = 1 if len(source) < 5 else 2
+        distances: dict[str, int] = {}
+        for variant in _edits1(source):
+            term = stem(variant)
+            if term not in distances and self.has_term(term, word.fields):
+                distances[term] = 1
+        for f in word.fields:
+            for term in self.reader.terms_within(f, word.term, reach, prefix=1):
+                distance = osa_distance(word.term, term)
+                if distance <= reach and distance < distances.get(term, 99):
+                    distances[term] = distance
+        if not distances:
+            return []
+        context_docs: set[int] = set()
+        for term in context:
+            for postings in self.term_data(term, word.fields).docs.values():
+                context_docs.update(postings)
+
+        def rank(term: str) -> tuple[int, int, int, str]:
+            docs: set[int] = set()
+            for postings in self.term_data(term, word.fields).docs.values():
+                docs.update(postings)
+            return (distances[term], -len(docs & context_docs), -len(docs), term)
+
+        return sorted(distances, key=rank)[:limit]
+
+    def surface(self, terms: list[str], fields: Sequence[str] = FIELDS) -> str | None:
+        """How consecutive ``terms`` are written in a document (``etat unis`` -> ``États-Unis``)."""
+        if not terms:
+            return None
+        if len(terms) == 1:
+            docs: set[int] = set(self.term_data(terms[0], fields).docs.get("body", {}))
+            docs |= set(self.term_data(terms[0], fields).docs.get("title", {}))
+        else:
+            docs = self.phrase_docs(Phrase([Word(t, t, tuple(fields)) for t in terms], 0, tuple(fields)))
+        for docnum in sorted(docs)[:20]:
+            stored = self.searcher.stored_fields(docnum)
+            for name in ("title", "body"):
+                text = stored.get(name) or ""
+                words = analyze(text)
+                for i in range(len(words) - len(terms) + 1):
+                    if all(words[i + j].term == t for j, t in enumerate(terms)):
+                        return text[words[i].start : words[i + len(terms) - 1].end]
+        return None
+
+    def suggest(self, parsed: ParsedQuery) -> str | None:
+        """A corrected query when some words are not in the index, or None."""
+        words = [w for w in parsed.words() if not (w.prefix or w.fuzzy)]
+        if not words:
+            return None
+        corrected: list[tuple[Word, str, bool]] = []
+        changed = False
+        for word in words:
+            if self.has_term(word.term, word.fields):
+                corrected.append((word, word.term, False))
+                continue
+            context = [w.term for w in words if w is not word and self.has_term(w.term, w.fields)]
+            best = self.corrections(word, limit=1, context=context)
+            if best:
+                corrected.append((word, best[0], True))
+                changed = True
+            else:
+                corrected.append((word, word.term, False))
+        if not changed:
+            return None
+        whole = self.surface([term for _w, term, _c in corrected])
+        if whole is not None:
+            return whole
+        parts = []
+        for word, term, was_corrected in corrected:
+            form = self.surface([term], word.fields) if was_corrected else None
+            parts.append(form or word.text)
+        return " ".join(parts)
+
     # -- matching and scoring -------------------------------------------------
 
     def word_scores(self, word: Word, expansions: list[tuple[str, float]]) -> dict[int, float]:
@@ -822,8 +936,13 @@ class Engine:
         snippets: bool = True,
         fragments: int = 3,
         fragment_chars: int = 180,
+        suggest: bool = True,
     ) -> SearchResults:
-        """Run a query; return one page of ranked hits with highlighted snippets."""
+        """Run a query; return one page of ranked hits with highlighted snippets.
+
+        ``suggest`` looks for a corrected query when some words are not in the
+        index (``results.suggestion``).
+        """
         parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
         if limit < 0 or offset < 0:
             raise QueryError("--limit and --offset must not be negative")
@@ -835,7 +954,8 @@ class Engine:
         for rank, (docnum, score) in enumerate(top, offset + 1):
             hit = self._hit(docnum, score, rank, ctx, snippets, fragments, fragment_chars)
             hits.append(hit)
-        return SearchResults(parsed, hits, total, offset, ctx.expansions)
+        suggestion = self.suggest(parsed) if suggest else None
+        return SearchResults(parsed, hits, total, offset, ctx.expansions, suggestion)
 
     def _hit(
         self, docnum: int, score: float, rank: int, ctx: "_Context",
@@ -889,6 +1009,36 @@ class _Context:
             if docnum in docs:
                 out.update(terms)
         return out
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _edits1(word: str) -> set[str]:
+    """Every string one insertion, deletion, replacement or neighbour swap away from ``word``."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {a + b[1:] for a, b in splits if b}
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    replaces = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    inserts = {a + c + b for a, b in splits for c in _LETTERS}
+    return (deletes | swaps | replaces | inserts) - {word}
+
+
+def osa_distance(a: str, b: str) -> int:
+    """Edit distance where inserting, deleting, replacing or swapping two neighbours costs one."""
+    if a == b:
+        return 0
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 def _length_column(leaf: Any, fieldname: str) -> Any:

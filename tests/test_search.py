@@ -146,3 +146,44 @@ def test_snippet_spans_point_at_highlighted_words() -> None:
 def test_snippet_without_match_is_the_start_of_the_text() -> None:
     snippet = make_snippet("Un texte sans rien de spécial.", {"absent"})
     assert snippet.text == "Un texte sans rien de spécial." and snippet.spans == []
+
+
+@pytest.mark.parametrize(
+    "query, suggestion",
+    [
+        ("etats unsi", "États-Unis"),
+        ("Xiaomy", "Xiaomi"),
+        ("Zukerberg Facebok", "Zuckerberg Facebook"),
+        ("vehicules electrqiues", "véhicules électriques"),
+        ("singapore", "Singapour"),
+    ],
+)
+def test_did_you_mean_uses_words_as_written_in_documents(
+    seed_index: frsearch.Index, query: str, suggestion: str
+) -> None:
+    assert seed_index.search(query).suggestion == suggestion
+
+
+def test_no_suggestion_when_every_word_is_known(seed_index: frsearch.Index) -> None:
+    assert seed_index.search("Lei Jun blacklist").suggestion is None
+    assert seed_index.search("Xiaomi", suggest=False).suggestion is None
+
+
+def test_osa_distance_counts_a_swap_as_one_edit() -> None:
+    from frsearch.search import osa_distance
+
+    assert osa_distance("unsi", "unis") == 1
+    assert osa_distance("chat", "chats") == 1
+    assert osa_distance("abc", "abc") == 0
+    assert osa_distance("kitten", "sitting") == 3
+
+
+def test_explain_shows_terms_fields_and_expansions(seed_index: frsearch.Index) -> None:
+    lines = seed_index.search("etats unsi -Facebook title:xiaomi smart*").explain()
+    text = "\n".join(lines)
+    assert lines[0].startswith("query: ")
+    assert "etats -> etat" in text
+    assert "unsi -> unsi: not in the index" in text
+    assert "xiaomi -> xiaom (in title only)" in text
+    assert "smart -> smart prefix: matches smartphon" in text
+    assert "Facebook -> facebook" in text
