@@ -21,8 +21,10 @@ spellings of indexed words before it is given up.
 
 from __future__ import annotations
 
+import fnmatch
 import heapq
 import math
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -592,7 +594,8 @@ class Engine:
             total = self.reader.field_length(name)
             self._avg[name] = (total / self.doc_count) if self.doc_count else 1.0
         self._terms: dict[tuple[str, str], _TermData] = {}
-        self._lock = threading.Lock()
+        self._columns: dict[str, list[Any]] = {}
+        self._lock = threading.RLock()
 
     # -- index statistics ---------------------------------------------------
 
@@ -611,6 +614,48 @@ class Engine:
                 out.extend(table[b or 0] for b in column)
         self._lengths[fieldname] = out
         return out
+
+    def column(self, name: str) -> list[Any]:
+        """A sortable field's value for every document number ("" where it has none)."""
+        with self._lock:
+            cached = self._columns.get(name)
+            if cached is None:
+                cached = []
+                for leaf, _base in self.leaves:
+                    if leaf.has_column(name):
+                        cached.extend(leaf.column_reader(name))
+                    else:
+                        cached.extend([""] * leaf.doc_count_all())
+                self._columns[name] = cached
+            return cached
+
+    def filter_paths(self, docnums: Any, under: str | None = None, glob: str | None = None) -> set[int]:
+        """The documents among ``docnums`` whose file is under a folder and/or matches a glob.
+
+        ``under`` is compared with absolute paths; a ``glob`` without ``/``
+        matches the file name, one with ``/`` the path as it was given.
+        """
+        ids = self.column("id")
+        paths = self.column("path")
+        root = os.path.join(os.path.abspath(under), "") if under else None
+        keep = set()
+        for docnum in docnums:
+            path = paths[docnum]
+            if not path:
+                continue  # a document added from the library, not a file
+            if root is not None and not ids[docnum].startswith(root):
+                continue
+            if glob is not None:
+                target = path if "/" in glob else os.path.basename(path)
+                if not fnmatch.fnmatchcase(target, glob):
+                    continue
+            keep.add(docnum)
+        return keep
+
+    def mtime_ns(self, docnum: int) -> int:
+        """Modification time of an indexed file (0 for library documents)."""
+        signature = self.column("signature")[docnum]
+        return int(signature.split(" ", 1)[0]) if signature else 0
 
     def norms(self, fieldname: str) -> list[float]:
         """BM25 length normaliser 1 - b + b * length / average, per document."""
@@ -937,19 +982,48 @@ class Engine:
         fragments: int = 3,
         fragment_chars: int = 180,
         suggest: bool = True,
+        under: str | None = None,
+        glob: str | None = None,
+        sort: str = "score",
     ) -> SearchResults:
         """Run a query; return one page of ranked hits with highlighted snippets.
 
         ``suggest`` looks for a corrected query when some words are not in the
-        index (``results.suggestion``).
+        index (``results.suggestion``). ``under`` and ``glob`` keep only files
+        under a folder or matching a pattern; ``sort`` orders hits by
+        ``"score"`` (best first), ``"path"`` or ``"mtime"`` (newest first).
+        Searching is safe from several threads: searches on one engine run one
+        at a time.
         """
         parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
         if limit < 0 or offset < 0:
-            raise QueryError("--limit and --offset must not be negative")
+            raise QueryError("limit and offset must not be negative")
+        if sort not in ("score", "path", "mtime"):
+            raise QueryError(f"unknown sort order {sort!r}: use score, path or mtime")
+        with self._lock:
+            return self._search(parsed, limit, offset, snippets, fragments, fragment_chars,
+                                suggest, under, glob, sort)
+
+    def _search(
+        self, parsed: ParsedQuery, limit: int, offset: int, snippets: bool, fragments: int,
+        fragment_chars: int, suggest: bool, under: str | None, glob: str | None, sort: str,
+    ) -> SearchResults:
         ctx = _Context()
         scores = self.evaluate(parsed.root, ctx)
+        if under is not None or glob is not None:
+            keep = self.filter_paths(scores, under, glob)
+            scores = {d: s for d, s in scores.items() if d in keep}
         total = len(scores)
-        top = heapq.nlargest(offset + limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))[offset:]
+        if sort == "path":
+            paths = self.column("path")
+            ids = self.column("id")
+            ordered = sorted(scores.items(), key=lambda kv: (paths[kv[0]] or ids[kv[0]], kv[0]))
+            top = ordered[offset : offset + limit]
+        elif sort == "mtime":
+            ordered = sorted(scores.items(), key=lambda kv: (-self.mtime_ns(kv[0]), kv[0]))
+            top = ordered[offset : offset + limit]
+        else:
+            top = heapq.nlargest(offset + limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))[offset:]
         hits = []
         for rank, (docnum, score) in enumerate(top, offset + 1):
             hit = self._hit(docnum, score, rank, ctx, snippets, fragments, fragment_chars)

@@ -187,3 +187,45 @@ def test_explain_shows_terms_fields_and_expansions(seed_index: frsearch.Index) -
     assert "xiaomi -> xiaom (in title only)" in text
     assert "smart -> smart prefix: matches smartphon" in text
     assert "Facebook -> facebook" in text
+
+
+def test_filters_by_folder_and_glob(tmp_path, seeds_copy) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.md").write_text("# Xiaomi ailleurs\n\nUn autre texte sur Xiaomi.", encoding="utf-8")
+    index = frsearch.Index()
+    index.index_paths([str(seeds_copy), str(other)])
+    assert len(index.search("Xiaomi")) == 6
+    assert names(index.search("Xiaomi", under=str(other))) == ["note.md"]
+    assert len(index.search("Xiaomi", under=str(seeds_copy))) == 5
+    assert names(index.search("Xiaomi", glob="*.md")) == ["note.md"]
+    assert names(index.search("Xiaomi", glob="00[12]_*")) in (
+        ["001_259af9e2aad0fd78.txt", "002_8d6083a8515aed8c.txt"],
+        ["002_8d6083a8515aed8c.txt", "001_259af9e2aad0fd78.txt"],
+    )
+    assert index.search("Xiaomi", glob="*.md").total == 1
+
+
+def test_sort_by_path_and_mtime(seeds_copy) -> None:
+    import os
+    import time
+
+    newest = seeds_copy / "003_94e0374b50dd973d.txt"
+    os.utime(newest, (time.time() + 100, time.time() + 100))
+    index = frsearch.Index()
+    index.index_paths([str(seeds_copy)])
+    by_path = names(index.search("Xiaomi", sort="path"))
+    assert by_path == sorted(by_path)
+    assert names(index.search("Xiaomi", sort="mtime"))[0] == newest.name
+    with pytest.raises(frsearch.QueryError):
+        index.search("Xiaomi", sort="size")
+
+
+def test_searching_from_several_threads(seed_index: frsearch.Index) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = ["Lei Jun blacklist", "etats unis", "Zuckerberg OU Musk", "title:Singapour"] * 10
+    expected = {q: names(seed_index.search(q)) for q in set(queries)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda q: (q, names(seed_index.search(q))), queries))
+    assert all(found == expected[q] for q, found in results)
