@@ -37,6 +37,7 @@ __all__ = [
     "stem",
     "term_of",
     "term_positions",
+    "term_spans",
 ]
 
 # Combining marks count as word characters, so decomposed (NFD) text stays in one token.
@@ -283,6 +284,26 @@ def term_positions(text: str) -> dict[str, list[int]]:
         else:
             positions.append(pos)
         pos += 1
+    return out
+
+
+_SPAN_CACHE: dict[str, tuple[str | None, int]] = {}
+
+
+def term_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, term) of each indexed word of ``text``: offsets as :func:`analyze` gives."""
+    out: list[tuple[int, int, str]] = []
+    cache = _SPAN_CACHE
+    for match in _TOKEN_RE.finditer(text):
+        raw = match.group()
+        entry = cache.get(raw)
+        if entry is None:
+            skip = len(raw) - len(_strip_elisions(raw)) if _APOSTROPHE_RE.search(raw) else 0
+            entry = (_term_of_raw(raw), skip)
+            if len(cache) < _TERM_CACHE_LIMIT:
+                cache[raw] = entry
+        if entry[0] is not None:
+            out.append((match.start() + entry[1], match.end(), entry[0]))
     return out
 
 

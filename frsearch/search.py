@@ -30,12 +30,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
-from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from frsearch.analysis import analyze, fold, stem
+from frsearch.analysis import analyze, stem, term_spans
 from frsearch.errors import QueryError
 
 __all__ = [
@@ -895,13 +894,57 @@ class Engine:
         return scores
 
     def phrase_docs(self, phrase: Phrase) -> set[int]:
+        """Documents where the phrase's words occur in order, ``slop`` other words apart at most."""
         out: set[int] = set()
+        terms = [w.term for w in phrase.words]
         for f in phrase.fields:
-            terms = [w.term for w in phrase.words]
-            if not all((f, t) in self.reader for t in terms):
+            candidates: set[int] | None = None
+            for term in terms:
+                docs = self.term_data(term, phrase.fields).docs.get(f) or {}
+                candidates = set(docs) if candidates is None else candidates & docs.keys()
+                if not candidates:
+                    break
+            if not candidates:
                 continue
-            query = wq.Phrase(f, terms, slop=phrase.slop + 1)
-            out.update(query.docs(self.searcher))
+            positions = [self.positions(f, term, candidates) for term in terms]
+            for docnum in candidates:
+                if _in_order(
+                    [positions[i].get(docnum, ()) for i in range(len(terms))], phrase.slop + 1
+                ):
+                    out.add(docnum)
+        return out
+
+    def positions(self, fieldname: str, term: str, docnums: set[int]) -> dict[int, list[int]]:
+        """Positions of a term in the given documents of one field, decoded for those only."""
+        fmt = self.searcher.schema[fieldname].format
+        out: dict[int, list[int]] = {}
+        for leaf, base in self.leaves:
+            wanted = {d - base for d in docnums if base <= d < base + leaf.doc_count_all()}
+            if not wanted:
+                continue
+            try:
+                matcher = leaf.postings(fieldname, term)
+            except TermNotFound:
+                continue
+            if isinstance(matcher, W3LeafMatcher):
+                while matcher.is_active():
+                    if matcher.block_max_id() >= min(wanted):
+                        matcher._read_ids()
+                        ids = matcher._ids
+                        hits = [i for i, d in enumerate(ids) if d in wanted]
+                        if hits:
+                            matcher._read_values()
+                            values = matcher._values
+                            for i in hits:
+                                out[ids[i] + base] = fmt.decode_positions(values[i])
+                    if matcher._lastblock:
+                        break
+                    matcher._next_block()
+            else:
+                while matcher.is_active():
+                    if matcher.id() in wanted:
+                        out[matcher.id() + base] = list(matcher.value_as("positions"))
+                    matcher.next()
         return out
 
     def evaluate(self, node: Any, ctx: "_Context") -> dict[int, float]:
@@ -1085,6 +1128,16 @@ class _Context:
         return out
 
 
+def _in_order(positions: list[Sequence[int]], reach: int) -> bool:
+    """Whether each word follows the previous one at most ``reach`` positions later."""
+    ends = set(positions[0])
+    for following in positions[1:]:
+        ends = {q for q in following if any(0 < q - p <= reach for p in ends)}
+        if not ends:
+            return False
+    return True
+
+
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -1162,15 +1215,14 @@ def _matches(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
     if not terms or not text:
         return []
     out: list[tuple[int, int, str]] = []
-    for t in analyze(text):
-        if t.term not in terms:
+    for start, end, term in term_spans(text):
+        if term not in terms:
             continue
-        gap = text[out[-1][1] : t.start] if out else ""
+        gap = text[out[-1][1] : start] if out else ""
         if out and (gap in _JOINERS or gap == " "):
-            start, _end, term = out[-1]
-            out[-1] = (start, t.end, term)
+            out[-1] = (out[-1][0], end, out[-1][2])
         else:
-            out.append((t.start, t.end, t.term))
+            out.append((start, end, term))
     return out
 
 

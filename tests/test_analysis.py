@@ -122,3 +122,11 @@ def test_fused_indexing_path_gives_the_analyzer_postings() -> None:
         for t in analyze(text):
             expected.setdefault(t.term, []).append(t.position)
         assert term_positions(text) == expected
+
+
+def test_term_spans_match_analyze() -> None:
+    from frsearch.analysis import term_spans
+
+    for case in GOLDEN["cases"]:
+        text = case["text"]
+        assert term_spans(text) == [(t.start, t.end, t.term) for t in analyze(text)]

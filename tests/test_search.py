@@ -229,3 +229,21 @@ def test_searching_from_several_threads(seed_index: frsearch.Index) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda q: (q, names(seed_index.search(q))), queries))
     assert all(found == expected[q] for q, found in results)
+
+
+@pytest.mark.parametrize(
+    "words, slop",
+    [(["lei", "jun"], 0), (["etat", "unis"], 0), (["list", "noir", "etat"], 0),
+     (["xiaom", "patron"], 9), (["lei", "xiaom"], 3), (["jun", "lei"], 0), (["smartphon", "xiaom"], 5)],
+)
+def test_phrase_matching_agrees_with_whoosh(seed_index: frsearch.Index, words: list, slop: int) -> None:
+    from whoosh.query import Phrase as WhooshPhrase
+
+    from frsearch.search import Phrase, Word
+
+    engine = seed_index.engine()
+    ours = engine.phrase_docs(Phrase([Word(w, w) for w in words], slop))
+    theirs: set = set()
+    for field in ("title", "body"):
+        theirs |= set(WhooshPhrase(field, words, slop=slop + 1).docs(engine.searcher))
+    assert ours == theirs
