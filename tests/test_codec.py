@@ -1,0 +1,66 @@
+"""The fast indexing path writes the same index as the straightforward one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import RamStorage
+
+import frsearch
+from frsearch.codec import LeanW3Codec
+from frsearch.documents import read_document
+from frsearch.index import KIND_DOC, _fields_of, make_schema
+from frsearch.search import Engine
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def sample_documents() -> list[frsearch.Document]:
+    docs = [read_document(str(p)) for p in sorted(SEEDS.glob("*.txt"))]
+    words = " ".join(d.body for d in docs).split()
+    # Enough documents for several posting blocks per common term.
+    for i in range(400):
+        body = " ".join(words[(i * 37) % len(words) :][: 50 + i % 90])
+        docs.append(frsearch.Document(id=f"gen{i}", title=" ".join(words[i : i + 6]), body=body))
+    for i, doc in enumerate(docs):
+        doc.id = f"d{i}"
+    return docs
+
+
+def build(codec: W3Codec) -> object:
+    ix = RamStorage().create_index(make_schema(), indexname="MAIN")
+    writer = ix.writer(codec=codec)
+    for doc in sample_documents():
+        writer.add_document(**_fields_of(doc, KIND_DOC))
+    writer.commit()
+    return ix
+
+
+def dump(ix: object) -> list:
+    out = []
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        for field in ("title", "body"):
+            for term in reader.lexicon(field):
+                m = reader.postings(field, term)
+                postings = []
+                while m.is_active():
+                    postings.append((m.id(), m.weight(), tuple(m.value_as("positions"))))
+                    m.next()
+                out.append((field, term, reader.doc_frequency(field, term), postings))
+            out.append((field, [reader.doc_field_length(d, field) for d in range(reader.doc_count_all())]))
+    return out
+
+
+def test_lean_codec_writes_the_same_postings_and_lengths() -> None:
+    assert dump(build(LeanW3Codec())) == dump(build(W3Codec()))
+
+
+def test_lean_codec_gives_the_same_hits() -> None:
+    queries = ["Lei Jun blacklist", "etats unis", '"liste noire"', "Xiaomi SAUF Facebook", "smart*"]
+    fast, simple = Engine(build(LeanW3Codec()).searcher()), Engine(build(W3Codec()).searcher())
+    for query in queries:
+        a = [(h.id, round(h.score, 6)) for h in fast.search(query, limit=50)]
+        b = [(h.id, round(h.score, 6)) for h in simple.search(query, limit=50)]
+        assert a == b, query
