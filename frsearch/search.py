@@ -13,9 +13,11 @@ Query syntax (English and French operators)::
     xiaomy~, xiaomy~2        fuzzy: up to 1 (or N) edits
 
 Every word goes through the same French analyzer as the documents. Ranking is
-BM25F over title and body, the title weighted higher. Free words are
-combined with OR and a coordination factor, so documents that contain more of
-the words rank first, and a word that exists nowhere is expanded to close
+BM25 per field (title weighted higher) added up, or BM25F (``field_mode``). Free
+words are combined with OR and a coordination factor, so documents that contain
+more of the words rank higher; consecutive query words found next to each other
+earn a proximity bonus; question words (comment, quel, combien...) count only
+when nothing else is left; and a word that exists nowhere is expanded to close
 spellings of indexed words before it is given up.
 """
 
@@ -535,23 +537,23 @@ class SearchResults:
 
 @dataclass
 class SearchOptions:
-    """Ranking parameters (tuned on the quality benchmarks; see benchmarks/README.md)."""
+    """Ranking parameters (tuned on codedutravail-dev and piaf-train, all queries)."""
 
     k1: float = 1.2
-    b: dict[str, float] = field(default_factory=lambda: {"title": 0.5, "body": 0.75})
+    b: dict[str, float] = field(default_factory=lambda: {"title": 0.5, "body": 0.5})
     weights: dict[str, float] = field(default_factory=lambda: {"title": 2.0, "body": 1.0})
     # Free words: score * (matched / total) ** coordination; documents with every word first.
     coordination: float = 1.0
-    all_words_first: bool = True
+    all_words_first: bool = False
     typo_tolerance: bool = True
     expansion_weight: float = 0.7
     # "bm25f": field frequencies combined before saturation; "sum": one BM25 per field, added.
-    field_mode: str = "bm25f"
+    field_mode: str = "sum"
     # Free words from QUESTION_WORDS: their weight (0 drops them) when other words remain.
-    question_word_weight: float = 1.0
+    question_word_weight: float = 0.0
     # Free words next to each other in the query and within proximity_slop words of each
     # other (in that order) in a field: the document gains proximity_weight times their scores.
-    proximity_weight: float = 0.0
+    proximity_weight: float = 0.8
     proximity_slop: int = 1
 
 
