@@ -13,9 +13,11 @@ Query syntax (English and French operators)::
     xiaomy~, xiaomy~2        fuzzy: up to 1 (or N) edits
 
 Every word goes through the same French analyzer as the documents. Ranking is
-BM25F over title and body, the title weighted higher. Free words are
-combined with OR and a coordination factor, so documents that contain more of
-the words rank first, and a word that exists nowhere is expanded to close
+BM25 per field (title weighted higher) added up, or BM25F (``field_mode``). Free
+words are combined with OR and a coordination factor, so documents that contain
+more of the words rank higher; consecutive query words found next to each other
+earn a proximity bonus; question words (comment, quel, combien...) count only
+when nothing else is left; and a word that exists nowhere is expanded to close
 spellings of indexed words before it is given up.
 """
 
@@ -60,6 +62,19 @@ MAX_QUERY_LENGTH = 2000
 MAX_DEPTH = 32
 MAX_EXPANSIONS = 64
 MIN_PREFIX = 2
+
+#: Words that shape a question rather than say what it is about (folded forms).
+#: They stay indexed, but a free query word from this list weighs
+#: ``SearchOptions.question_word_weight`` and does not count for coordination,
+#: unless the query has nothing else.
+QUESTION_WORDS = frozenset(
+    """
+    comment quel quelle quels quelles quand combien pourquoi
+    peut peux peuvent pouvoir pourrait pourraient
+    doit dois doivent devoir devrait devraient
+    faut falloir faudrait
+    """.split()
+)
 
 
 # ---------------------------------------------------------------------------
@@ -548,18 +563,24 @@ class SearchResults:
 
 @dataclass
 class SearchOptions:
-    """Ranking parameters (tuned on the quality benchmarks; see benchmarks/README.md)."""
+    """Ranking parameters (tuned on codedutravail-dev and piaf-train, all queries)."""
 
     k1: float = 1.2
-    b: dict[str, float] = field(default_factory=lambda: {"title": 0.5, "body": 0.75})
+    b: dict[str, float] = field(default_factory=lambda: {"title": 0.5, "body": 0.5})
     weights: dict[str, float] = field(default_factory=lambda: {"title": 2.0, "body": 1.0})
     # Free words: score * (matched / total) ** coordination; documents with every word first.
     coordination: float = 1.0
-    all_words_first: bool = True
+    all_words_first: bool = False
     typo_tolerance: bool = True
     expansion_weight: float = 0.7
     # "bm25f": field frequencies combined before saturation; "sum": one BM25 per field, added.
-    field_mode: str = "bm25f"
+    field_mode: str = "sum"
+    # Free words from QUESTION_WORDS: their weight (0 drops them) when other words remain.
+    question_word_weight: float = 0.0
+    # Free words next to each other in the query and within proximity_slop words of each
+    # other (in that order) in a field: the document gains proximity_weight times their scores.
+    proximity_weight: float = 0.8
+    proximity_slop: int = 1
 
 
 # ---------------------------------------------------------------------------
@@ -984,7 +1005,16 @@ class Engine:
                 result = dict(scores)
             else:
                 result = {d: s + scores[d] for d, s in result.items() if d in scores}
-        should = [self.evaluate(clause, ctx) for clause in group.should]
+        clauses, minor = self._split_question_words(group.should)
+        should = [self.evaluate(clause, ctx) for clause in clauses]
+        if minor and not group.must and not any(should):
+            # Nothing but the question words matches: they are all the query has.
+            clauses, minor = clauses + minor, []
+            should += [self.evaluate(clause, ctx) for clause in clauses[len(should):]]
+        if minor and opts.question_word_weight > 0:
+            minor_scores = [self.evaluate(clause, ctx) for clause in minor]
+        else:
+            minor_scores = []
         if result is None:
             if should:
                 # Free words: any of them, with a coordination factor.
@@ -994,6 +1024,8 @@ class Engine:
                     for d, s in scores.items():
                         result[d] = result.get(d, 0.0) + s
                         counts[d] = counts.get(d, 0) + 1
+                if opts.proximity_weight > 0 and len(clauses) > 1:
+                    self._proximity_bonus(clauses, should, result, ctx)
                 n = len(should)
                 if n > 1:
                     p = opts.coordination
@@ -1011,10 +1043,48 @@ class Engine:
                 for d, s in scores.items():
                     if d in result:
                         result[d] += s
+        w = opts.question_word_weight
+        for scores in minor_scores:
+            for d, s in scores.items():
+                if d in result:
+                    result[d] += w * s
         for clause in group.must_not:
             for d in self.evaluate(clause, ctx):
                 result.pop(d, None)
         return result
+
+    def _proximity_bonus(
+        self, clauses: list[Any], should: list[dict[int, float]],
+        result: dict[int, float], ctx: "_Context",
+    ) -> None:
+        """Raise documents where consecutive free words of the query are close together."""
+        opts = self.options
+        for i in range(len(clauses) - 1):
+            a, b = clauses[i], clauses[i + 1]
+            if not (isinstance(a, Word) and isinstance(b, Word)):
+                continue
+            if a.prefix or a.fuzzy or b.prefix or b.fuzzy or a.fields != b.fields or a.term == b.term:
+                continue
+            scores_a, scores_b = should[i], should[i + 1]
+            if not scores_a or not scores_b:
+                continue
+            pair = Phrase([a, b], max(0, opts.proximity_slop - 1), a.fields)
+            for d in self.phrase_docs(pair):
+                if d in result:
+                    result[d] += opts.proximity_weight * (scores_a.get(d, 0.0) + scores_b.get(d, 0.0))
+
+    def _split_question_words(self, should: list[Any]) -> tuple[list[Any], list[Any]]:
+        """Free words split into the words that matter and question words (see QUESTION_WORDS)."""
+        if self.options.question_word_weight >= 1.0:
+            return should, []
+        minor = [
+            c for c in should
+            if isinstance(c, Word) and not (c.prefix or c.fuzzy)
+            and (c.folded or c.term) in QUESTION_WORDS
+        ]
+        if not minor or len(minor) == len(should):
+            return should, []
+        return [c for c in should if not any(c is m for m in minor)], minor
 
     def search(
         self,
