@@ -1033,8 +1033,8 @@ class Engine:
                         c = counts[d]
                         bonus = (c / n) ** p if p else 1.0
                         result[d] *= bonus
-                        if opts.all_words_first and c == n:
-                            result[d] += ctx.all_words_bonus
+                        if opts.all_words_first and c == n and group is ctx.root:
+                            ctx.first.add(d)
             else:
                 # Only exclusions: every document but those.
                 result = {d: 0.0 for d in self.reader.all_doc_ids()}
@@ -1121,7 +1121,7 @@ class Engine:
         self, parsed: ParsedQuery, limit: int, offset: int, snippets: bool, fragments: int,
         fragment_chars: int, suggest: bool, under: str | None, glob: str | None, sort: str,
     ) -> SearchResults:
-        ctx = _Context()
+        ctx = _Context(parsed.root)
         scores = self.evaluate(parsed.root, ctx)
         if under is not None or glob is not None:
             keep = self.filter_paths(scores, under, glob)
@@ -1136,7 +1136,10 @@ class Engine:
             ordered = sorted(scores.items(), key=lambda kv: (-self.mtime_ns(kv[0]), kv[0]))
             top = ordered[offset : offset + limit]
         else:
-            top = heapq.nlargest(offset + limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))[offset:]
+            first = ctx.first
+            top = heapq.nlargest(
+                offset + limit, scores.items(), key=lambda kv: (kv[0] in first, kv[1], -kv[0])
+            )[offset:]
         hits = []
         for rank, (docnum, score) in enumerate(top, offset + 1):
             hit = self._hit(docnum, score, rank, ctx, snippets, fragments, fragment_chars)
@@ -1150,8 +1153,6 @@ class Engine:
     ) -> Hit:
         stored = self.searcher.stored_fields(docnum)
         terms = sorted(ctx.terms_in(docnum))
-        if score >= ctx.all_words_bonus:
-            score -= ctx.all_words_bonus
         title = stored.get("title") or ""
         hit = Hit(
             id=stored.get("id", ""),
@@ -1175,9 +1176,10 @@ class Engine:
 class _Context:
     """What one query run learnt: which terms matched which documents."""
 
-    all_words_bonus = 1e6
-
-    def __init__(self) -> None:
+    def __init__(self, root: Any = None) -> None:
+        self.root = root
+        #: Documents with every free word of the query (ranked first with all_words_first).
+        self.first: set[int] = set()
         self.expansions: dict[str, list[str]] = {}
         self._matched: list[tuple[list[str], dict[int, float] | set[int]]] = []
 

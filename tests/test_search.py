@@ -247,3 +247,19 @@ def test_phrase_matching_agrees_with_whoosh(seed_index: frsearch.Index, words: l
     for field in ("title", "body"):
         theirs |= set(WhooshPhrase(field, words, slop=slop + 1).docs(engine.searcher))
     assert ours == theirs
+
+
+def test_all_words_first_option_ranks_by_tier_with_honest_scores() -> None:
+    from dataclasses import replace
+
+    index = frsearch.Index()
+    filler = " ".join(f"mot{i}" for i in range(300))
+    index.add("dense", "Chats et souris", "chat souris " * 10)
+    index.add("all", "Divers", f"{filler} chat souris chien {filler}")
+    engine = index.engine()
+    assert [h.id for h in engine.search("chat souris chien")] == ["dense", "all"]
+    engine.options = replace(engine.options, all_words_first=True)
+    hits = engine.search("chat souris chien").hits
+    assert [h.id for h in hits] == ["all", "dense"]
+    # Scores stay the documents' own: only the tier (every word or not) reorders them.
+    assert hits[0].score < hits[1].score
