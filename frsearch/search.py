@@ -464,8 +464,9 @@ def parse_query(text: str) -> ParsedQuery:
     root = _Parser(_lex(text, notes), notes).parse()
     if root is None:
         raise QueryError(
-            "nothing to search: the query has no word that can be searched"
-            + (f" ({notes[-1]})" if notes else "")
+            "nothing to search: the query has only stopwords, operators or punctuation",
+            hint="Search for the words that say what you are looking for "
+            "(`frsearch analyze TEXT` shows how a text is read).",
         )
     return ParsedQuery(text, root, notes)
 
@@ -581,6 +582,13 @@ class SearchOptions:
     # other (in that order) in a field: the document gains proximity_weight times their scores.
     proximity_weight: float = 0.8
     proximity_slop: int = 1
+    # How many of the best documents so far the proximity bonus looks at (0: all).
+    proximity_depth: int = 200
+    # Words not in the index: "frequent" expands to the most frequent terms within one or two
+    # edits of the stem; "nearest" to the closest spellings of the word as typed, preferring
+    # those found with the query's other words (the did-you-mean ranking).
+    typo_mode: str = "nearest"
+    typo_candidates: int = 3
 
 
 # ---------------------------------------------------------------------------
@@ -735,8 +743,12 @@ class Engine:
     def has_term(self, term: str, fields: Sequence[str] = FIELDS) -> bool:
         return any((f, term) in self.reader for f in fields)
 
-    def expansions(self, word: Word) -> list[tuple[str, float]]:
-        """The index terms a word stands for, each with a weight."""
+    def expansions(self, word: Word, context: Sequence[str] = ()) -> list[tuple[str, float]]:
+        """The index terms a word stands for, each with a weight.
+
+        ``context`` holds the indexed terms of the query's other words, which
+        help choose between close spellings of an unknown word.
+        """
         fields = word.fields
         if word.prefix:
             return self._prefix_terms(word, fields)
@@ -745,7 +757,7 @@ class Engine:
         if self.has_term(word.term, fields):
             return [(word.term, 1.0)]
         if self.options.typo_tolerance:
-            return self._typo_terms(word, fields)
+            return self._typo_terms(word, fields, context)
         return []
 
     def _prefix_terms(self, word: Word, fields: Sequence[str]) -> list[tuple[str, float]]:
@@ -773,8 +785,13 @@ class Engine:
         ranked = sorted(found.items(), key=lambda kv: -kv[1])
         return ranked[:MAX_EXPANSIONS]
 
-    def _typo_terms(self, word: Word, fields: Sequence[str]) -> list[tuple[str, float]]:
+    def _typo_terms(
+        self, word: Word, fields: Sequence[str], context: Sequence[str] = ()
+    ) -> list[tuple[str, float]]:
         """Close spellings of indexed words, for a word the index does not have."""
+        if self.options.typo_mode == "nearest":
+            found = self.corrections(word, limit=self.options.typo_candidates, context=context)
+            return [(term, self.options.expansion_weight) for term in found]
         source = word.folded or word.term
         if len(source) < 4 or source[0].isdigit():
             return []
@@ -784,7 +801,7 @@ class Engine:
             for f in fields:
                 for term in self.reader.terms_within(f, candidate, distance, prefix=1):
                     found[term] = found.get(term, 0) + self.reader.doc_frequency(f, term)
-        best = heapq.nlargest(3, found.items(), key=lambda kv: kv[1])
+        best = heapq.nlargest(self.options.typo_candidates, found.items(), key=lambda kv: kv[1])
         return [(term, self.options.expansion_weight) for term, _ in best]
 
     # -- spelling ---------------------------------------------------------------
@@ -914,12 +931,15 @@ class Engine:
                     scores[docnum] = s
         return scores
 
-    def phrase_docs(self, phrase: Phrase) -> set[int]:
-        """Documents where the phrase's words occur in order, ``slop`` other words apart at most."""
+    def phrase_docs(self, phrase: Phrase, within: set[int] | None = None) -> set[int]:
+        """Documents where the phrase's words occur in order, ``slop`` other words apart at most.
+
+        ``within`` limits the search to those documents.
+        """
         out: set[int] = set()
         terms = [w.term for w in phrase.words]
         for f in phrase.fields:
-            candidates: set[int] | None = None
+            candidates: set[int] | None = None if within is None else set(within)
             for term in terms:
                 docs = self.term_data(term, phrase.fields).docs.get(f) or {}
                 candidates = set(docs) if candidates is None else candidates & docs.keys()
@@ -971,7 +991,7 @@ class Engine:
     def evaluate(self, node: Any, ctx: "_Context") -> dict[int, float]:
         """Documents matching ``node`` with their scores."""
         if isinstance(node, Word):
-            expansions = self.expansions(node)
+            expansions = self.expansions(node, ctx.context_terms(self))
             ctx.expansions[node.text] = [t for t, _ in expansions]
             scores = self.word_scores(node, expansions)
             ctx.record(node, expansions, scores)
@@ -1057,8 +1077,15 @@ class Engine:
         self, clauses: list[Any], should: list[dict[int, float]],
         result: dict[int, float], ctx: "_Context",
     ) -> None:
-        """Raise documents where consecutive free words of the query are close together."""
+        """Raise documents where consecutive free words of the query are close together.
+
+        Only the best ``proximity_depth`` documents (by their score so far) are
+        looked at, so the cost does not grow with the index.
+        """
         opts = self.options
+        within: set[int] | None = None
+        if opts.proximity_depth and len(result) > opts.proximity_depth:
+            within = set(heapq.nlargest(opts.proximity_depth, result, key=result.__getitem__))
         for i in range(len(clauses) - 1):
             a, b = clauses[i], clauses[i + 1]
             if not (isinstance(a, Word) and isinstance(b, Word)):
@@ -1069,7 +1096,7 @@ class Engine:
             if not scores_a or not scores_b:
                 continue
             pair = Phrase([a, b], max(0, opts.proximity_slop - 1), a.fields)
-            for d in self.phrase_docs(pair):
+            for d in self.phrase_docs(pair, within):
                 if d in result:
                     result[d] += opts.proximity_weight * (scores_a.get(d, 0.0) + scores_b.get(d, 0.0))
 
@@ -1180,6 +1207,7 @@ class _Context:
         self.root = root
         #: Documents with every free word of the query (ranked first with all_words_first).
         self.first: set[int] = set()
+        self._context: list[str] | None = None
         self.expansions: dict[str, list[str]] = {}
         self._matched: list[tuple[list[str], dict[int, float] | set[int]]] = []
 
@@ -1191,6 +1219,16 @@ class _Context:
         restrict: set[int] | None = None,
     ) -> None:
         self._matched.append(([t for t, _ in expansions], scores if restrict is None else restrict))
+
+    def context_terms(self, engine: "Engine") -> list[str]:
+        """Indexed terms of the query's plain words (computed once per query)."""
+        if self._context is None:
+            words = ParsedQuery("", self.root).words() if self.root is not None else []
+            self._context = [
+                w.term for w in words
+                if not (w.prefix or w.fuzzy) and engine.has_term(w.term, w.fields)
+            ]
+        return self._context
 
     def terms_in(self, docnum: int) -> set[str]:
         out: set[str] = set()
