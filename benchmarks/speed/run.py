@@ -63,9 +63,10 @@ def run_timed(cmd: Sequence[str], stdout: Any = subprocess.DEVNULL, stderr: Any 
     }
 
 
-def run_worker(task: str, engine: str, index_dir: str, work: str, extra: list[str]) -> dict[str, Any]:
+def run_worker(task: str, engine: str, index_dir: str, work: str, extra: list[str],
+               tag: str = "") -> dict[str, Any]:
     """Run worker.py in a child process and return its JSON result plus wait4 numbers."""
-    result_file = os.path.join(work, f"{task}-{engine}.json")
+    result_file = os.path.join(work, f"{task}-{engine}{tag and '-' + tag}.json")
     cmd = [sys.executable, str(WORKER), task, "--engine", engine, "--index", index_dir,
            "--result", result_file, *extra]
     outer = run_timed(cmd, stdout=None)
@@ -156,12 +157,15 @@ def part_build(args: argparse.Namespace, work: str) -> tuple[dict[str, Any], dic
 
 
 def part_query(args: argparse.Namespace, work: str, dirs: dict[str, str]) -> dict[str, Any]:
-    """Query latency on each built index, in its own child process."""
-    out = {}
+    """Query latency on each built index: one child process per engine and mode."""
+    out: dict[str, Any] = {}
     for engine in ENGINES:
-        print(f"timing queries on {engine} ...", file=sys.stderr, flush=True)
-        extra = ["--queries", args.queries, "--repeat", str(args.repeat), "--group", args.whoosh_group]
-        out[engine] = run_worker("query", engine, dirs[engine], work, extra)
+        out[engine] = {}
+        for mode in ("plain", "snippets"):
+            print(f"timing queries on {engine} ({mode}) ...", file=sys.stderr, flush=True)
+            extra = ["--queries", args.queries, "--repeat", str(args.repeat), "--group", args.whoosh_group,
+                     "--mode", mode]
+            out[engine][mode] = run_worker("query", engine, dirs[engine], work, extra, tag=mode)
     return out
 
 
@@ -262,17 +266,26 @@ def print_table(res: dict[str, Any]) -> None:
     q = res.get("query")
     if q:
         f, w = q["frsearch"], q["whoosh"]
-        rows.append(f"queries ({f['queries']}, median of {f['repeat']} per query; "
-                    f"whoosh {w['group'].upper()} group) (ms)")
-        for mode in ("plain", "snippets"):
-            name = "no snippets" if mode == "plain" else "with snippets"
-            for stat in ("p50", "p95", "mean"):
-                rows.append((f"{name} {stat}", f[mode][stat] * 1000, w[mode][stat] * 1000, 1))
-        rows.append(("index open (ms)", f["open_seconds"] * 1000, w["open_seconds"] * 1000, 1))
-        rows.append(("first query after open (ms)", f["first_query_seconds"] * 1000,
-                     w["first_query_seconds"] * 1000, 1))
-        rows.append(("queries with 0 hits", f["zero_hits"], w["zero_hits"], 0))
-        rows.append(("queries that raised an error", f["errors"], w["errors"], 0))
+        fp = f["plain"]
+        rows.append(f"queries ({fp['queries']}, top 10; whoosh {w['plain']['group'].upper()} group) (ms)")
+        for which, name in (("first", "first run of each query"),
+                            ("repeated", f"median of {fp['repeat']} repeats of each query")):
+            rows.append(f"  {name}")
+            for mode in ("plain", "snippets"):
+                label = "no snippets" if mode == "plain" else "with snippets"
+                for stat in ("p50", "p95", "mean"):
+                    rows.append((f"  {label} {stat}", f[mode][which][stat] * 1000,
+                                 w[mode][which][stat] * 1000, 1))
+        rows.append(("  CPU mean, first run, snippets", f["snippets"]["first_cpu"]["mean"] * 1000,
+                     w["snippets"]["first_cpu"]["mean"] * 1000, 1))
+        fs, ws = f["snippets"], w["snippets"]
+        rows.append(("index open (ms)", fs["open_seconds"] * 1000, ws["open_seconds"] * 1000, 1))
+        rows.append(("first query after open (ms)", fs["first_query_seconds"] * 1000,
+                     ws["first_query_seconds"] * 1000, 1))
+        rows.append(("query process peak RSS (MB)", fs["peak_rss_kb"] * 1024 / MB,
+                     ws["peak_rss_kb"] * 1024 / MB, 0))
+        rows.append(("queries with 0 hits", fs["zero_hits"], ws["zero_hits"], 0))
+        rows.append(("queries that raised an error", fs["errors"], ws["errors"], 0))
     c = res.get("cold")
     if c:
         rows.append(f"cold start, median of {c['runs']} processes (ms)")
@@ -289,13 +302,13 @@ def print_table(res: dict[str, Any]) -> None:
             rows.append((f"{name} wall (s)", fl[key]["seconds"], None, 2))
             rows.append((f"{name} peak RSS (MB)", fl[key]["peak_rss_kb"] * 1024 / MB, None, 0))
         rows.append(("index size on disk (MB)", fl["index_bytes"] / MB, None, 1))
-    print(f"\n{'':34} {'frsearch':>12} {'whoosh':>12} {'ratio f/w':>10}")
+    print(f"\n{'':36} {'frsearch':>12} {'whoosh':>12} {'ratio f/w':>10}")
     for row in rows:
         if isinstance(row, str):
             print(row)
             continue
         label, a, bb, digits = row
-        print(f"  {label:32} {_fmt(a, digits):>12} {_fmt(bb, digits):>12} {_ratio(a, bb):>10}")
+        print(f"  {label:34} {_fmt(a, digits):>12} {_fmt(bb, digits):>12} {_ratio(a, bb):>10}")
     if fl:
         print(f"  (full: {fl['full']['summary']!r}; no change: {fl['nochange']['summary']!r})")
 
