@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import fnmatch
 import heapq
+from collections import Counter
+from itertools import accumulate, repeat
 import math
 import os
 import re
@@ -636,7 +638,10 @@ class Engine:
         out: list[int] = []
         for leaf, _base in self.leaves:
             column = _length_column(leaf, fieldname)
-            if column is None:
+            raw = _column_bytes(column, leaf.doc_count_all())
+            if raw is not None:
+                out.extend(table[b] for b in raw)
+            elif column is None:
                 out.extend(leaf.doc_field_length(d, fieldname) or 0 for d in range(leaf.doc_count_all()))
             else:
                 out.extend(table[b or 0] for b in column)
@@ -896,40 +901,48 @@ class Engine:
     # -- matching and scoring -------------------------------------------------
 
     def word_scores(self, word: Word, expansions: list[tuple[str, float]]) -> dict[int, float]:
-        """BM25F score of one word (over its expansions) for every document that has it."""
+        """BM25 score of one word (its best expansion) for every document that has it."""
         opts = self.options
-        scores: dict[int, float] = {}
+        scores: dict[int, float] | None = None
         n = max(self.doc_count, 1)
+        k1 = opts.k1
         for term, weight in expansions:
             data = self.term_data(term, word.fields)
             if not data.df:
                 continue
             idf = math.log(1.0 + (n - data.df + 0.5) / (data.df + 0.5))
-            k1 = opts.k1
             factor = weight * idf * (k1 + 1.0)
-            pseudo: dict[int, float] = {}
-            for f, postings in data.docs.items():
+            pseudo: dict[int, float] | None = None
+            for f, postings in sorted(data.docs.items(), key=lambda kv: -len(kv[1])):
                 if not postings:
                     continue
                 w = opts.weights.get(f, 1.0)
                 if opts.field_mode == "sum":
                     # tf / (tf + k1 * norm): one BM25 per field, added up.
-                    saturation = self.saturation(f)
+                    sat = self.saturation(f)
                     fw = w * factor
-                    get = pseudo.get
-                    for docnum, tf in postings.items():
-                        pseudo[docnum] = get(docnum, 0.0) + fw * tf / (tf + saturation[docnum])
+                    part = {d: fw * tf / (tf + sat[d]) for d, tf in postings.items()}
                 else:
                     norms = self.norms(f)
+                    part = {d: w * tf / norms[d] for d, tf in postings.items()}
+                if pseudo is None:
+                    pseudo = part  # the longest field first: the others are merged into it
+                else:
                     get = pseudo.get
-                    for docnum, tf in postings.items():
-                        pseudo[docnum] = get(docnum, 0.0) + w * tf / norms[docnum]
+                    for d, value in part.items():
+                        pseudo[d] = get(d, 0.0) + value
+            if pseudo is None:
+                continue
             if opts.field_mode != "sum":
                 pseudo = {d: factor * tf / (k1 + tf) for d, tf in pseudo.items()}
-            for docnum, s in pseudo.items():
-                if s > scores.get(docnum, 0.0):
-                    scores[docnum] = s
-        return scores
+            if scores is None:
+                scores = pseudo
+            else:
+                get = scores.get
+                for d, value in pseudo.items():
+                    if value > get(d, 0.0):
+                        scores[d] = value
+        return scores if scores is not None else {}
 
     def phrase_docs(self, phrase: Phrase, within: set[int] | None = None) -> set[int]:
         """Documents where the phrase's words occur in order, ``slop`` other words apart at most.
@@ -1038,12 +1051,15 @@ class Engine:
         if result is None:
             if should:
                 # Free words: any of them, with a coordination factor.
-                counts: dict[int, int] = {}
-                result = {}
+                counts: Counter[int] = Counter()
+                ordered = sorted(should, key=len, reverse=True)
+                result = dict(ordered[0])
+                for scores in ordered[1:]:
+                    get = result.get
+                    for d, value in scores.items():
+                        result[d] = get(d, 0.0) + value
                 for scores in should:
-                    for d, s in scores.items():
-                        result[d] = result.get(d, 0.0) + s
-                        counts[d] = counts.get(d, 0) + 1
+                    counts.update(scores.keys())
                 if opts.proximity_weight > 0 and len(clauses) > 1:
                     self._proximity_bonus(clauses, should, result, ctx)
                 n = len(should)
@@ -1289,17 +1305,36 @@ def _length_column(leaf: Any, fieldname: str) -> Any:
         return None
 
 
+def _column_bytes(column: Any, doc_count: int) -> bytes | None:
+    """All values of a one-byte numeric column in one read (None if it is another kind)."""
+    if column is None or getattr(column, "_typecode", None) != "B" or column._fixedlen != 1:
+        return None
+    try:
+        raw = bytes(column._dbfile.get(column._basepos, column._count))
+    except (AttributeError, OSError):
+        return None
+    return raw + bytes([column._default or 0]) * (doc_count - len(raw))
+
+
 def _read_postings(matcher: Any, base: int, out: dict[int, float]) -> None:
-    """Read a whole posting list into ``out``, a block at a time when the codec allows it."""
-    if isinstance(matcher, W3LeafMatcher):
+    """Read a whole posting list into ``out``, a block at a time when the codec allows it.
+
+    W3 blocks hold delta-coded ids and minimised weights (None for all 1.0, one
+    number for all equal); they are expanded here with C-level iterators.
+    """
+    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
         while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids = matcher._ids
-            weights = matcher._weights
-            if isinstance(weights, (int, float)):
-                weights = [weights] * len(ids)
-            out.update(zip(map(base.__add__, ids) if base else ids, weights))
+            if matcher._data is None:
+                matcher._read_data()
+            deltas, weights = matcher._data[0], matcher._data[1]
+            ids: Any = accumulate(deltas)
+            if base:
+                ids = map(base.__add__, ids)
+            if weights is None:
+                weights = repeat(1.0)
+            elif isinstance(weights, (int, float)):
+                weights = repeat(float(weights))
+            out.update(zip(ids, weights))
             if matcher._lastblock:
                 break
             matcher._next_block()

@@ -263,3 +263,19 @@ def test_all_words_first_option_ranks_by_tier_with_honest_scores() -> None:
     assert [h.id for h in hits] == ["all", "dense"]
     # Scores stay the documents' own: only the tier (every word or not) reorders them.
     assert hits[0].score < hits[1].score
+
+
+def test_bulk_posting_and_length_reads_match_whoosh(seed_index: frsearch.Index) -> None:
+    engine = seed_index.engine()
+    reader = engine.reader
+    for field in ("title", "body"):
+        assert engine.lengths(field) == [
+            reader.doc_field_length(d, field) for d in range(reader.doc_count_all())
+        ]
+        for term in list(reader.lexicon(field))[:200]:
+            m = reader.postings(field, term)
+            expected = {}
+            while m.is_active():
+                expected[m.id()] = m.weight()
+                m.next()
+            assert engine.postings(field, term) == expected
