@@ -7,6 +7,7 @@ Errors are mapped to messages and exit codes here and only here:
 
 from __future__ import annotations
 
+import errno
 import html
 import json
 import os
@@ -18,6 +19,7 @@ import click
 
 from frsearch import __version__
 from frsearch.analysis import analyze
+from frsearch.documents import display_name
 from frsearch.errors import FrsearchError, IndexLockedError
 from frsearch.index import Index, default_index_path
 from frsearch.search import Hit, Snippet
@@ -26,15 +28,29 @@ EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 
 # Control characters (C0, C1, DEL) never reach the terminal from a document.
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Lone surrogates: bytes of a file name that are not UTF-8 (they cannot be printed as they are).
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def _safe(text: str) -> str:
     """Text from a document or a file name, made safe to print on a terminal."""
-    return _CONTROL_RE.sub(lambda m: "\\x%02x" % ord(m.group()), text)
+    return _CONTROL_RE.sub(lambda m: "\\x%02x" % ord(m.group()), display_name(text))
 
 
 def _safe_snippet(text: str) -> str:
-    return _CONTROL_RE.sub(" ", text)
+    return _SURROGATE_RE.sub("\ufffd", _CONTROL_RE.sub(" ", text))
+
+
+def _json(data: Any, indent: int | None = None) -> str:
+    """JSON text that is valid UTF-8 and safe on a terminal.
+
+    DEL, C1 controls and lone surrogates (undecodable bytes of file names) are
+    written as \\u escapes, which json.dumps leaves raw with ensure_ascii=False;
+    they only occur inside strings, so the result is the same JSON value, and
+    Python's json.loads gives back the very string (os.fsencode: the bytes).
+    """
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return re.sub("[\x7f-\x9f\ud800-\udfff]", lambda m: "\\u%04x" % ord(m.group()), text)
 
 
 class _Group(click.Group):
@@ -51,6 +67,8 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
         except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise  # the reader of our output went away: click exits quietly
             _fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
         except Exception as exc:  # a bug: say so in one line, no traceback
             if os.environ.get("FRSEARCH_DEBUG"):
@@ -138,11 +156,11 @@ def index_command(
             bar.__exit__(None, None, None)
         index.close()
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(_json(report.as_dict(), indent=2))
         return
     if not quiet:
         for skipped in report.skipped:
-            click.echo(f"skipped: {_safe(skipped.path)}: {skipped.reason}", err=True)
+            click.echo(f"skipped: {_safe(skipped.path)}: {_safe(skipped.reason)}", err=True)
     click.echo(f"{report.summary()} ({report.seconds:.1f} s)")
 
 
@@ -198,9 +216,9 @@ def query_command(
         rows = [hit.as_dict() for hit in results]
         if as_jsonl:
             for row in rows:
-                click.echo(json.dumps(row, ensure_ascii=False))
+                click.echo(_json(row))
         else:
-            click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+            click.echo(_json(rows, indent=2))
     else:
         style = _style(fmt)
         for note in results.query.notes:
@@ -227,7 +245,7 @@ def highlight(text: str, spans: Iterable[tuple[int, int]], style: str) -> str:
     """Render highlighted spans of ``text`` as plain markers, ANSI or escaped HTML."""
     out: list[str] = []
     cursor = 0
-    escape = html.escape if style == "html" else _safe_snippet
+    escape = (lambda t: html.escape(_safe_snippet(t))) if style == "html" else _safe_snippet
     for start, end in spans:
         out.append(escape(text[cursor:start]))
         word = escape(text[start:end])
@@ -245,10 +263,7 @@ def highlight(text: str, spans: Iterable[tuple[int, int]], style: str) -> str:
 def _format_hit(hit: Hit, style: str) -> str:
     title = highlight(hit.title or "(untitled)", hit.title_spans, style)
     where = hit.path if hit.path is not None else hit.id
-    if style == "html":
-        where = html.escape(where)
-    else:
-        where = _safe(where)
+    where = html.escape(_safe(where)) if style == "html" else _safe(where)
     lines = [f"{hit.rank}. {title}", f"   {where}  (score {hit.score:.2f})"]
     snippet: Snippet | None = hit.snippet
     if snippet and snippet.text:
@@ -273,7 +288,7 @@ def analyze_command(text: tuple[str, ...], as_json: bool) -> None:
              "end": w.end, "dropped": w.dropped, "elision": w.elision}
             for w in words
         ]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(_json(rows, indent=2))
         return
     width = max((len(w.original) for w in words), default=4)
     for w in words:
@@ -297,12 +312,21 @@ def stats_command(index_path: str | None, as_json: bool) -> None:
     with _open_for_reading(index_path) as index:
         info = index.stats()
     if as_json:
-        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        click.echo(_json(info, indent=2))
         return
     for key, value in info.items():
-        click.echo(f"{key.replace('_', ' '):<18} {value}")
+        click.echo(f"{key.replace('_', ' '):<18} {_safe(str(value))}")
 
 
 def main() -> None:
     """Entry point of the ``frsearch`` console script and ``python -m frsearch``."""
-    cli(prog_name="frsearch")
+    try:
+        cli(prog_name="frsearch")
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # `frsearch query … | head`: the reader left before the last write.
+            # Point stdout at /dev/null so that Python's own flush at exit stays quiet.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())

@@ -9,9 +9,11 @@ are recognised and refused with a reason, never indexed as mojibake.
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import os
 import re
+import stat as statmod
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -142,12 +144,24 @@ codecs.register_error("latin1fallback", _latin1_fallback)
 
 # C0/C1 control characters other than tab and newlines, removed from indexed text.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# Lone surrogates are not text (they cannot be written as UTF-8): replaced by U+FFFD.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
     """Normalise newlines and drop control characters that documents sometimes carry."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
-    return _CONTROL_RE.sub("", text)
+    return _SURROGATE_RE.sub("\ufffd", _CONTROL_RE.sub("", text))
+
+
+def display_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (lone surrogates) written as \\xNN."""
+    if not _SURROGATE_RE.search(name):
+        return name
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # surrogates that do not stand for bytes
+        return _SURROGATE_RE.sub("\ufffd", name)
 
 
 # ---------------------------------------------------------------------------
@@ -348,8 +362,14 @@ def read_document(path: str, *, max_size: int = MAX_FILE_SIZE) -> Document:
     if kind is None:
         raise SkippedFile(path, "unsupported file type")
     try:
-        with open(path, "rb") as handle:
+        # O_NONBLOCK: opening a named pipe must not wait for a writer; it is refused below.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with open(fd, "rb") as handle:
             stat = os.fstat(handle.fileno())
+            if not statmod.S_ISREG(stat.st_mode):
+                raise SkippedFile(
+                    path, "is a directory" if statmod.S_ISDIR(stat.st_mode) else "not a regular file"
+                )
             if stat.st_size > max_size:
                 raise SkippedFile(
                     path, f"too large ({stat.st_size:,} bytes; the limit is {max_size:,})"
@@ -364,6 +384,8 @@ def read_document(path: str, *, max_size: int = MAX_FILE_SIZE) -> Document:
     except IsADirectoryError:
         raise SkippedFile(path, "is a directory") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SkippedFile(path, "symbolic link loop") from None
         raise SkippedFile(path, f"cannot be read ({exc.strerror or exc})") from None
     if len(data) > max_size:
         raise SkippedFile(path, f"too large (over {max_size:,} bytes)")
@@ -373,7 +395,7 @@ def read_document(path: str, *, max_size: int = MAX_FILE_SIZE) -> Document:
         text = decode_bytes(data)
     except DocumentError as exc:
         raise SkippedFile(path, exc.message) from None
-    stem = os.path.splitext(os.path.basename(path))[0]
+    stem = display_name(os.path.splitext(os.path.basename(path))[0])
     doc = document_from_text(text, doc_id=path, kind=kind, fallback_title=stem)
     if not doc.body.strip():
         raise SkippedFile(path, "no text")

@@ -8,22 +8,30 @@ contents atomically: a run that is killed leaves the last committed index.
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
+import pickle
+import re
 import shutil
 import stat as statmod
+import struct
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
-from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
+from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
-from frsearch.analysis import FrenchAnalyzer
+from frsearch.analysis import FrenchAnalyzer, FrenchPositions
+from frsearch.storage import PrivateTempRamStorage
 from frsearch.documents import (
     MAX_FILE_SIZE,
     SUPPORTED_SUFFIXES,
@@ -48,6 +56,8 @@ META_FILE = "frsearch.json"
 INDEX_NAME = "MAIN"
 KIND_FILE = "file"
 KIND_DOC = "doc"
+#: How long creating or wiping an index waits for another process that holds its write lock.
+CREATE_WAIT = 30.0
 
 
 def default_index_path() -> str:
@@ -57,7 +67,7 @@ def default_index_path() -> str:
 
 def make_schema() -> Schema:
     analyzer = FrenchAnalyzer()
-    return Schema(
+    schema = Schema(
         id=ID(stored=True, unique=True, sortable=True),
         kind=ID(stored=True),
         path=ID(stored=True, sortable=True),
@@ -70,6 +80,10 @@ def make_schema() -> Schema:
         hash=STORED(),
         fields=STORED(),
     )
+    for name in ("title", "body"):
+        # Same postings as the analyzer gives, computed without Token objects.
+        schema[name].format = FrenchPositions(field_boost=schema[name].format.field_boost)
+    return schema
 
 
 @dataclass
@@ -121,11 +135,11 @@ class Index:
         self._searcher: Any = None
         self._engine: Any = None
         if self.path is None:
-            self._storage = RamStorage()
+            self._storage = PrivateTempRamStorage()
             self._ix = self._storage.create_index(make_schema(), indexname=INDEX_NAME)
             return
         if self._exists():
-            self._ix = self._open()
+            self._ix = self._open(create)
         elif create:
             self._ix = self._create()
         else:
@@ -159,7 +173,7 @@ class Index:
         except (OSError, ValueError) as exc:
             raise IndexFormatError(f"cannot read {META_FILE} in {self.path}: {exc}") from None
 
-    def _open(self) -> Any:
+    def _open(self, create: bool = False) -> Any:
         assert self.path is not None
         meta = self._read_meta()
         if meta.get("format") != FORMAT_VERSION:
@@ -173,20 +187,55 @@ class Index:
             ix.doc_count_all()
             return ix
         except whoosh_index.EmptyIndexError:
-            raise IndexFormatError(f"the index in {self.path} has no table of contents") from None
+            if self._has_segments():
+                raise IndexFormatError(f"the index in {self.path} has no table of contents") from None
+            # frsearch.json is written before the first table of contents: a run was
+            # stopped while creating the index, and nothing was ever committed.
+            if create:
+                return self._create()
+            raise IndexNotFoundError(f"no index at {self.path} (its creation was interrupted)") from None
         except FrsearchError:
             raise
         except Exception as exc:  # whoosh raises many kinds on damaged files
-            raise IndexFormatError(f"the index in {self.path} is damaged ({_describe(exc)})") from None
+            damage = self._damage(exc)
+            if damage is None:
+                raise
+            raise damage from None
 
-    def _create(self) -> Any:
+    def _has_segments(self) -> bool:
+        assert self.path is not None
+        return any(name.startswith(f"{INDEX_NAME}_") and name.endswith(".seg") for name in os.listdir(self.path))
+
+    def _create(self, *, wipe: bool = False) -> Any:
+        """Create the index (or wipe an unreadable one and create it) under the write lock.
+
+        Two runs that start on the same new index must not both create it: the
+        second one would delete the first one's table of contents.
+        """
         assert self.path is not None
         try:
             os.makedirs(self.path, exist_ok=True)
             storage = FileStorage(self.path)
-            ix = storage.create_index(make_schema(), indexname=INDEX_NAME)
-            self._write_meta()
-            return ix
+            lock = storage.lock(f"{INDEX_NAME}_WRITELOCK")
+            if not try_for(lock.acquire, timeout=CREATE_WAIT, delay=0.1):
+                raise IndexLockedError(
+                    f"another process is writing to the index in {self.path} (waited {CREATE_WAIT:g} s)"
+                )
+            try:
+                if self._exists():
+                    try:  # created (or repaired) by another run meanwhile
+                        return self._open()
+                    except (IndexFormatError, IndexNotFoundError):
+                        if not wipe and self._has_segments():
+                            raise
+                if wipe:
+                    self._wipe()
+                # frsearch.json first: a directory with it and no table of contents is
+                # an index whose creation was interrupted, which the next run completes.
+                self._write_meta()
+                return storage.create_index(make_schema(), indexname=INDEX_NAME)
+            finally:
+                lock.release()
         except OSError as exc:
             raise FrsearchError(
                 f"cannot create an index in {self.path}: {exc.strerror or exc}",
@@ -208,6 +257,8 @@ class Index:
         assert self.path is not None
         for name in os.listdir(self.path):
             full = os.path.join(self.path, name)
+            if name == f"{INDEX_NAME}_WRITELOCK":
+                continue  # held by this process while it wipes
             if name == META_FILE or name.startswith((f"_{INDEX_NAME}_", f"{INDEX_NAME}_")) or (
                 name.endswith((".seg", ".trm", ".pst", ".vps", ".fln", ".sto", ".col", ".toc", ".tmp"))
             ):
@@ -220,15 +271,51 @@ class Index:
         """Release open files. The index can be used again afterwards (files reopen)."""
         with self._lock:
             if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
-                self._engine = None
+                searcher, self._searcher, self._engine = self._searcher, None, None
+                try:
+                    searcher.close()
+                except Exception:  # files of a damaged index may be closed already
+                    pass
 
     def __enter__(self) -> "Index":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- damage ------------------------------------------------------------
+
+    def _damage(self, exc: BaseException) -> IndexFormatError | None:
+        """The IndexFormatError an exception from reading the index stands for, or None.
+
+        Damaged files surface as many kinds of exceptions from Whoosh and the
+        modules it decodes with; those become one IndexFormatError with the
+        rebuild hint. frsearch's own errors, and errors of the environment (no
+        permission, disk full), are not damage and pass unchanged.
+        """
+        if self.path is None or isinstance(exc, FrsearchError):
+            return None
+        if isinstance(exc, OSError):
+            if exc.errno in _ENVIRONMENT_ERRNOS:
+                return None
+            damaged = isinstance(exc, FileNotFoundError) or _raised_in_whoosh(exc)
+        else:
+            damaged = isinstance(exc, _DECODING_ERRORS) or _raised_in_whoosh(exc)
+        if not damaged:
+            return None
+        _close_files_left_open(exc)
+        return IndexFormatError(f"the index in {self.path} is damaged ({_describe(exc)})")
+
+    def _reading(self, action: Callable[[], Any]) -> Any:
+        """Run ``action`` (which reads the index); damaged files become IndexFormatError."""
+        try:
+            return action()
+        except Exception as exc:
+            damage = self._damage(exc)
+            if damage is None:
+                raise
+            self.close()  # the next search reopens the index rather than reuse a broken reader
+            raise damage from exc
 
     # -- reading -----------------------------------------------------------
 
@@ -239,13 +326,15 @@ class Index:
                 self._searcher = self._ix.searcher()
                 self._engine = None
             elif not self._searcher.up_to_date():
+                # A new searcher, not Searcher.refresh(): refresh() keeps the reader of
+                # every segment it already had, with the deletions it had then, so
+                # documents deleted by a later commit would still be found.
+                fresh = self._ix.searcher()
+                stale, self._searcher, self._engine = self._searcher, fresh, None
                 try:
-                    fresh = self._searcher.refresh()
-                except Exception as exc:
-                    raise IndexFormatError(f"the index changed and cannot be reread ({_describe(exc)})") from None
-                if fresh is not self._searcher:
-                    self._searcher = fresh
-                    self._engine = None
+                    stale.close()
+                except Exception:
+                    pass
             return self._searcher
 
     def engine(self) -> Any:
@@ -263,17 +352,26 @@ class Index:
 
     def doc_count(self) -> int:
         """Number of documents in the index."""
-        return self._ix.doc_count()
+        return int(self._reading(self._ix.doc_count))
 
     def search(self, query: str, limit: int = 10, **options: Any) -> Any:
         """Search with frsearch's query syntax; returns a SearchResults of Hit objects.
 
-        See :func:`frsearch.search.Engine.search` for the options.
+        See :func:`frsearch.search.Engine.search` for the options. A damaged
+        index raises IndexFormatError, also when the damage only shows now.
         """
-        return self.engine().search(query, limit=limit, **options)
+        results = self._reading(lambda: self.engine().search(query, limit=limit, **options))
+        for hit in results:
+            hit.id = _decode_key(hit.id)
+            if hit.path is not None:
+                hit.path = _decode_key(hit.path)
+        return results
 
     def stats(self) -> dict[str, Any]:
         """Documents, distinct terms, size on disk, last update, path and versions."""
+        return dict(self._reading(self._stats))
+
+    def _stats(self) -> dict[str, Any]:
         from frsearch import __version__
 
         reader = self._current_searcher().reader()
@@ -303,28 +401,59 @@ class Index:
 
     def get(self, doc_id: str) -> dict[str, Any] | None:
         """The stored fields of one document, by id (a file's id is its absolute path)."""
-        searcher = self._current_searcher()
-        docnum = searcher.document_number(id=doc_id)
-        return None if docnum is None else dict(searcher.stored_fields(docnum))
+
+        def read() -> dict[str, Any] | None:
+            searcher = self._current_searcher()
+            docnum = searcher.document_number(id=_encode_key(doc_id))
+            return None if docnum is None else dict(searcher.stored_fields(docnum))
+
+        stored = self._reading(read)
+        if stored is not None:
+            stored["id"] = _decode_key(stored["id"])
+            if stored.get("path") is not None:
+                stored["path"] = _decode_key(stored["path"])
+        return stored
 
     def ids(self) -> Iterator[str]:
         """The ids of all documents."""
-        searcher = self._current_searcher()
-        reader = searcher.reader()
-        for docnum, stored in reader.iter_docs():
-            yield stored["id"]
+        stored = self._reading(lambda: [s["id"] for _n, s in self._current_searcher().reader().iter_docs()])
+        return iter([_decode_key(doc_id) for doc_id in stored])
 
     # -- writing -----------------------------------------------------------
 
     def _writer(self, wait: float = 0.0) -> Any:
         try:
-            return self._ix.writer(timeout=wait, delay=0.1)
+            writer = self._ix.writer(timeout=wait, delay=0.1)
         except LockError:
             where = self.path or "this in-memory index"
             raise IndexLockedError(
                 f"another process is writing to the index in {where}"
                 + (f" (waited {wait:g} s)" if wait else "")
             ) from None
+        except Exception as exc:
+            damage = self._damage(exc)
+            if damage is None:
+                raise
+            raise damage from exc
+        self._remove_debris()
+        return writer
+
+    def _remove_debris(self) -> None:
+        """Remove what killed runs leave that Whoosh does not clean up itself.
+
+        Called with the write lock held: a temporary table of contents
+        (``_MAIN_N.toc.<time>``) or ``frsearch.json.tmp`` then belongs to no
+        live process. (Partial segments go at the next commit, and the writer's
+        temporary folder when the next writer finishes.)
+        """
+        if self.path is None:
+            return
+        for name in os.listdir(self.path):
+            if _TOC_TEMP_RE.fullmatch(name) or name == META_FILE + ".tmp":
+                try:
+                    os.remove(os.path.join(self.path, name))
+                except OSError:
+                    pass
 
     def add(self, doc_id: str, title: str, body: str, **fields: Any) -> None:
         """Add one document, or replace the document with the same id."""
@@ -340,24 +469,24 @@ class Index:
         count = 0
         try:
             for item in documents:
-                doc = _as_document(item)
-                writer.update_document(**_fields_of(doc, KIND_DOC))
+                fields = _fields_of(_as_document(item), KIND_DOC)
+                self._reading(lambda: writer.update_document(**fields))
                 count += 1
+            self._reading(writer.commit)
         except BaseException:
-            writer.cancel()
+            _abort(writer)
             raise
-        writer.commit()
         return count
 
     def delete(self, doc_id: str, *, wait: float = 0.0) -> bool:
         """Delete a document by id; returns whether it was there."""
         writer = self._writer(wait)
         try:
-            deleted = writer.delete_by_term("id", doc_id)
+            deleted = self._reading(lambda: writer.delete_by_term("id", _encode_key(doc_id)))
+            self._reading(writer.commit)
         except BaseException:
-            writer.cancel()
+            _abort(writer)
             raise
-        writer.commit()
         return bool(deleted)
 
     def index_paths(
@@ -381,27 +510,30 @@ class Index:
         candidates = list(self._walk(paths, report))
         writer = self._writer(wait)
         try:
-            known = {} if rebuild else self._known_files(writer)
+            # A rebuild never reads the old segments (they may be damaged): it adds
+            # every file to a new segment and drops all the others when it commits.
+            known = {} if rebuild else self._reading(lambda: self._known_files(writer))
             seen: set[str] = set()
             total = len(candidates)
             for done, (shown, key) in enumerate(candidates, 1):
                 if key in seen:
                     continue
                 seen.add(key)
-                self._sync_one(writer, shown, key, known.get(key), report, max_size)
+                self._reading(lambda: self._sync_one(writer, shown, key, known.get(key), report, max_size,
+                                                     replace=not rebuild))
                 if progress:
                     progress(done, total)
             for key, (shown, _sig) in known.items():
                 if key not in seen and not os.path.lexists(key):
-                    writer.delete_by_term("id", key)
+                    self._reading(lambda: writer.delete_by_term("id", _encode_key(key)))
                     report.removed.append(shown)
+            if rebuild:
+                self._reading(lambda: writer.commit(mergetype=CLEAR))
+            else:
+                self._reading(writer.commit)
         except BaseException:
-            writer.cancel()
+            _abort(writer)
             raise
-        if rebuild:
-            writer.commit(mergetype=CLEAR)
-        else:
-            writer.commit()
         report.seconds = time.monotonic() - started
         return report
 
@@ -413,14 +545,13 @@ class Index:
         known: tuple[str, str] | None,
         report: SyncReport,
         max_size: int,
+        *,
+        replace: bool = True,
     ) -> None:
         try:
             st = os.stat(key)
         except OSError as exc:
-            reason = "broken symbolic link" if os.path.islink(key) else (
-                "no longer exists" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
-            )
-            self._skip(writer, shown, key, known, reason, report)
+            self._skip(writer, shown, key, known, _stat_failure(key, exc, "no longer exists"), report)
             return
         if known is not None and known[1].startswith(_signature(st) + " "):
             report.unchanged += 1
@@ -432,12 +563,13 @@ class Index:
             return
         doc.path = shown
         doc.id = key
+        write = writer.update_document if replace else writer.add_document
         if known is not None and known[1].endswith(" " + (doc.hash or "")):
             # Touched but identical: store the new signature, count it as unchanged.
-            writer.update_document(**_fields_of(doc, KIND_FILE, st))
+            write(**_fields_of(doc, KIND_FILE, st))
             report.unchanged += 1
             return
-        writer.update_document(**_fields_of(doc, KIND_FILE, st))
+        write(**_fields_of(doc, KIND_FILE, st))
         (report.updated if known is not None else report.added).append(shown)
 
     @staticmethod
@@ -447,7 +579,7 @@ class Index:
         report.skipped.append(SkippedFile(shown, reason))
         if known is not None:
             # What is on disk can no longer be indexed: do not keep serving the old text.
-            writer.delete_by_term("id", key)
+            writer.delete_by_term("id", _encode_key(key))
             report.removed.append(shown)
 
     def _known_files(self, writer: Any) -> dict[str, tuple[str, str]]:
@@ -471,8 +603,8 @@ class Index:
                 for docnum in leaf.all_doc_ids():
                     signature = signatures[docnum]
                     if signature:
-                        key = ids[docnum]
-                        known[key] = (paths[docnum] or key, signature)
+                        key = _decode_key(ids[docnum])
+                        known[key] = (_decode_key(paths[docnum]) if paths[docnum] else key, signature)
             return known
         finally:
             reader.close()
@@ -482,19 +614,19 @@ class Index:
         index_dir = os.path.abspath(self.path) if self.path else None
         for given in paths:
             given = os.fspath(given)
+            if isinstance(given, bytes):
+                given = os.fsdecode(given)
             try:
                 st = os.stat(given)
             except OSError as exc:
-                reason = "broken symbolic link" if os.path.islink(given) else (
-                    "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
-                )
-                report.skipped.append(SkippedFile(given, reason))
+                if not any(s.path == given for s in report.skipped):  # each reported once
+                    report.skipped.append(SkippedFile(given, _stat_failure(given, exc, "does not exist")))
                 continue
             if statmod.S_ISDIR(st.st_mode):
                 yield from self._walk_dir(given, index_dir, report)
             elif os.path.splitext(given)[1].lower() in SUPPORTED_SUFFIXES:
                 yield given, os.path.abspath(given)
-            else:
+            elif not any(s.path == given for s in report.skipped):
                 report.skipped.append(SkippedFile(given, "unsupported file type"))
 
     @staticmethod
@@ -521,9 +653,7 @@ class Index:
         """Start afresh when the index cannot be opened (damaged or of another format)."""
         if self.path is None:
             return
-        os.makedirs(self.path, exist_ok=True)
-        self._wipe()
-        self._ix = self._create()
+        self._ix = self._create(wipe=True)
 
     @classmethod
     def for_rebuild(cls, path: str | os.PathLike[str]) -> "Index":
@@ -538,6 +668,102 @@ class Index:
             index._engine = None
             index.rebuild_unreadable()
             return index
+
+
+# Errors of the environment, not of the index: reported as they are, never as damage.
+_ENVIRONMENT_ERRNOS = frozenset(
+    code
+    for code in (
+        errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EMFILE, errno.ENFILE,
+        errno.ENOMEM, getattr(errno, "EDQUOT", None), errno.EINTR,
+    )
+    if code is not None
+)
+# What decoding damaged bytes raises, in Whoosh or in the modules it decodes with.
+_DECODING_ERRORS = (EOFError, struct.error, zlib.error, pickle.UnpicklingError, UnicodeDecodeError)
+_WHOOSH_DIR = os.path.dirname(whoosh_index.__file__) + os.sep
+
+
+def _raised_in_whoosh(exc: BaseException) -> bool:
+    """Whether the exception was raised inside Whoosh's code (where damaged files are read)."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    return last is not None and last.tb_frame.f_code.co_filename.startswith(_WHOOSH_DIR)
+
+
+def _close_files_left_open(exc: BaseException) -> None:
+    """Close the index files Whoosh had opened when it failed on damaged bytes.
+
+    Whoosh does not close them on that path (a compound segment file whose
+    directory cannot be read, for instance); they would stay open until the
+    garbage collector finds them. Only files held by Whoosh's own frames are closed.
+    """
+    from whoosh.filedb.structfile import StructFile
+
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename.startswith(_WHOOSH_DIR):
+            for value in list(frame.f_locals.values()):
+                if isinstance(value, (StructFile, io.IOBase)):
+                    try:
+                        value.close()
+                    except Exception:
+                        pass
+        tb = tb.tb_next
+
+
+def _abort(writer: Any) -> None:
+    """Cancel a writer after an error, releasing the write lock whatever state it is in."""
+    try:
+        writer.cancel()
+    except Exception:
+        lock = getattr(writer, "writelock", None)
+        if lock is not None and getattr(lock, "fd", None) is not None:
+            try:
+                lock.release()
+            except Exception:
+                pass
+
+
+def _stat_failure(path: str, exc: OSError, missing: str) -> str:
+    """Why a path that os.stat refused is skipped."""
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if os.path.islink(path):
+        return "broken symbolic link"
+    if isinstance(exc, FileNotFoundError):
+        return missing
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return f"cannot be read ({exc.strerror or exc})"
+
+
+# A table of contents being written: Whoosh renames it to _MAIN_N.toc when it is complete.
+_TOC_TEMP_RE = re.compile(rf"_{INDEX_NAME}_\d+\.toc\..+")
+
+# Paths from os.walk carry undecodable bytes of file names as lone surrogates
+# (surrogateescape), which Whoosh cannot encode. Such ids and paths are stored as
+# NUL + their UTF-8 bytes (surrogates passed through) read as Latin-1: NUL never
+# occurs in a file name, so every other value is stored as it is, and the
+# mapping is exact both ways.
+_KEY_MARK = "\x00"
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _encode_key(value: str) -> str:
+    if value.startswith(_KEY_MARK) or _SURROGATE_RE.search(value):
+        return _KEY_MARK + value.encode("utf-8", "surrogatepass").decode("latin-1")
+    return value
+
+
+def _decode_key(value: str) -> str:
+    if value.startswith(_KEY_MARK):
+        return value[1:].encode("latin-1").decode("utf-8", "surrogatepass")
+    return value
 
 
 def _as_document(item: Document | dict[str, Any]) -> Document:
@@ -564,7 +790,7 @@ def _fields_of(doc: Document, kind: str, st: os.stat_result | None = None) -> di
     if not doc.id:
         raise DocumentError("a document needs a non-empty id")
     fields: dict[str, Any] = {
-        "id": doc.id,
+        "id": _encode_key(doc.id),
         "kind": kind,
         "title": clean_text(doc.title or ""),
         "body": clean_text(doc.body or ""),
@@ -574,7 +800,7 @@ def _fields_of(doc: Document, kind: str, st: os.stat_result | None = None) -> di
     if kind == KIND_FILE:
         assert st is not None
         fields.update(
-            path=doc.path,
+            path=_encode_key(doc.path) if doc.path is not None else None,
             mtime=st.st_mtime,
             size=st.st_size,
             hash=doc.hash,
