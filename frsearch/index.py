@@ -270,6 +270,8 @@ class Index:
     def close(self) -> None:
         """Release open files. The index can be used again afterwards (files reopen)."""
         with self._lock:
+            if self.path is None:
+                self._storage.remove_temp_folder()  # the documents stay
             if self._searcher is not None:
                 searcher, self._searcher, self._engine = self._searcher, None, None
                 try:

@@ -64,6 +64,12 @@ MAX_QUERY_LENGTH = 2000
 MAX_DEPTH = 32
 MAX_EXPANSIONS = 64
 MIN_PREFIX = 2
+#: Wildcard and fuzzy words each scan the vocabulary: a query may hold this many.
+MAX_EXPANDED_WORDS = 16
+#: Unknown words looked up for close spellings, per query (the first ones).
+MAX_CORRECTED_WORDS = 8
+#: Words longer than this are not corrected (no French word is that long).
+MAX_CORRECTED_LENGTH = 30
 
 #: Words that shape a question rather than say what it is about (folded forms).
 #: They stay indexed, but a free query word from this list weighs
@@ -185,7 +191,7 @@ def _collect_words(node: Any, out: list[Word], positive_only: bool) -> None:
 _QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
 _LEX_RE = re.compile(
     r"""
-    (?P<space>\s+)
+    (?P<space>[\s»”]+)
   | (?P<lparen>\()
   | (?P<rparen>\))
   | (?P<quote>["«“„])
@@ -464,13 +470,39 @@ def parse_query(text: str) -> ParsedQuery:
             f"the query is too long ({len(text):,} characters; the limit is {MAX_QUERY_LENGTH:,})"
         )
     root = _Parser(_lex(text, notes), notes).parse()
+    parsed = ParsedQuery(text, root, notes)
+    expanded = {_word_key(w) for w in parsed.words(positive_only=False) if w.prefix or w.fuzzy}
+    if len(expanded) > MAX_EXPANDED_WORDS:
+        raise QueryError(
+            f"too many wildcard or fuzzy words ({len(expanded)}; the limit is {MAX_EXPANDED_WORDS})"
+        )
     if root is None:
         raise QueryError(
             "nothing to search: the query has only stopwords, operators or punctuation",
             hint="Search for the words that say what you are looking for "
             "(`frsearch analyze TEXT` shows how a text is read).",
         )
-    return ParsedQuery(text, root, notes)
+    return parsed
+
+
+def _distinct(clauses: list[Any]) -> list[Any]:
+    """The clauses with repeated words kept once (``xiaomi xiaomi`` searches ``xiaomi``)."""
+    seen: set[tuple] = set()
+    out = []
+    for clause in clauses:
+        if isinstance(clause, Word):
+            key = _word_key(clause)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(clause)
+    return out
+
+
+def _word_key(word: Word) -> tuple:
+    """What makes two words of a query the same search."""
+    return (word.term, word.folded if (word.prefix or word.fuzzy) else "", word.fields,
+            word.prefix, word.fuzzy)
 
 
 # ---------------------------------------------------------------------------
@@ -625,6 +657,7 @@ class Engine:
             self._avg[name] = (total / self.doc_count) if self.doc_count else 1.0
         self._terms: dict[tuple[str, str], _TermData] = {}
         self._columns: dict[str, list[Any]] = {}
+        self._corrections: dict[tuple, list[str]] = {}
         self._lock = threading.RLock()
 
     # -- index statistics ---------------------------------------------------
@@ -748,11 +781,12 @@ class Engine:
     def has_term(self, term: str, fields: Sequence[str] = FIELDS) -> bool:
         return any((f, term) in self.reader for f in fields)
 
-    def expansions(self, word: Word, context: Sequence[str] = ()) -> list[tuple[str, float]]:
+    def expansions(self, word: Word, ctx: "_Context | None" = None) -> list[tuple[str, float]]:
         """The index terms a word stands for, each with a weight.
 
-        ``context`` holds the indexed terms of the query's other words, which
-        help choose between close spellings of an unknown word.
+        The query's other words (``ctx``) help choose between close spellings
+        of an unknown word; only the first few unknown words of a query are
+        looked up.
         """
         fields = word.fields
         if word.prefix:
@@ -762,7 +796,11 @@ class Engine:
         if self.has_term(word.term, fields):
             return [(word.term, 1.0)]
         if self.options.typo_tolerance:
-            return self._typo_terms(word, fields, context)
+            if ctx is None:
+                return self._typo_terms(word, fields)
+            ctx.typo_budget -= 1
+            if ctx.typo_budget >= 0:
+                return self._typo_terms(word, fields, ctx.context_terms(self))
         return []
 
     def _prefix_terms(self, word: Word, fields: Sequence[str]) -> list[tuple[str, float]]:
@@ -822,8 +860,12 @@ class Engine:
         win, then those in more documents.
         """
         source = word.folded or word.term
-        if len(source) < 3 or source[0].isdigit():
+        if len(source) < 3 or len(source) > MAX_CORRECTED_LENGTH or source[0].isdigit():
             return []
+        key = (word.term, source, word.fields, tuple(context), limit)
+        cached = self._corrections.get(key)
+        if cached is not None:
+            return cached
         reach = 1 if len(source) < 5 else 2
         distances: dict[str, int] = {}
         for variant in _edits1(source):
@@ -835,20 +877,32 @@ class Engine:
                 distance = osa_distance(word.term, term)
                 if distance <= reach and distance < distances.get(term, 99):
                     distances[term] = distance
-        if not distances:
-            return []
+        frequency = {
+            t: sum(self.reader.doc_frequency(f, t) for f in word.fields) for t in distances
+        }
+        # Only the few closest and most frequent are weighed against the context.
+        shortlist = sorted(distances, key=lambda t: (distances[t], -frequency[t], t))[:10]
         context_docs: set[int] = set()
-        for term in context:
-            for postings in self.term_data(term, word.fields).docs.values():
-                context_docs.update(postings)
+        if len(shortlist) > 1:
+            for term in context:
+                for postings in self.term_data(term, word.fields).docs.values():
+                    context_docs.update(postings)
 
         def rank(term: str) -> tuple[int, int, int, str]:
-            docs: set[int] = set()
-            for postings in self.term_data(term, word.fields).docs.values():
-                docs.update(postings)
-            return (distances[term], -len(docs & context_docs), -len(docs), term)
+            together = 0
+            if context_docs:
+                docs: set[int] = set()
+                for postings in self.term_data(term, word.fields).docs.values():
+                    docs.update(postings)
+                together = len(docs & context_docs)
+            return (distances[term], -together, -frequency[term], term)
 
-        return sorted(distances, key=rank)[:limit]
+        found = sorted(shortlist, key=rank)[:limit]
+        with self._lock:
+            if len(self._corrections) > 4096:
+                self._corrections.clear()
+            self._corrections[key] = found
+        return found
 
     def surface(self, terms: list[str], fields: Sequence[str] = FIELDS) -> str | None:
         """How consecutive ``terms`` are written in a document (``etat unis`` -> ``États-Unis``)."""
@@ -876,12 +930,14 @@ class Engine:
             return None
         corrected: list[tuple[Word, str, bool]] = []
         changed = False
+        known = [w.term for w in words if self.has_term(w.term, w.fields)]
+        budget = MAX_CORRECTED_WORDS
         for word in words:
             if self.has_term(word.term, word.fields):
                 corrected.append((word, word.term, False))
                 continue
-            context = [w.term for w in words if w is not word and self.has_term(w.term, w.fields)]
-            best = self.corrections(word, limit=1, context=context)
+            budget -= 1
+            best = self.corrections(word, limit=1, context=known) if budget >= 0 else []
             if best:
                 corrected.append((word, best[0], True))
                 changed = True
@@ -1004,9 +1060,14 @@ class Engine:
     def evaluate(self, node: Any, ctx: "_Context") -> dict[int, float]:
         """Documents matching ``node`` with their scores."""
         if isinstance(node, Word):
-            expansions = self.expansions(node, ctx.context_terms(self))
+            key = _word_key(node)
+            cached = ctx.words.get(key)
+            if cached is None:
+                expansions = self.expansions(node, ctx)
+                cached = (expansions, self.word_scores(node, expansions))
+                ctx.words[key] = cached
+            expansions, scores = cached
             ctx.expansions[node.text] = [t for t, _ in expansions]
-            scores = self.word_scores(node, expansions)
             ctx.record(node, expansions, scores)
             return scores
         if isinstance(node, Phrase):
@@ -1038,7 +1099,7 @@ class Engine:
                 result = dict(scores)
             else:
                 result = {d: s + scores[d] for d, s in result.items() if d in scores}
-        clauses, minor = self._split_question_words(group.should)
+        clauses, minor = self._split_question_words(_distinct(group.should))
         should = [self.evaluate(clause, ctx) for clause in clauses]
         if minor and not group.must and not any(should):
             # Nothing but the question words matches: they are all the query has.
@@ -1224,6 +1285,9 @@ class _Context:
         #: Documents with every free word of the query (ranked first with all_words_first).
         self.first: set[int] = set()
         self._context: list[str] | None = None
+        #: Expansions and scores of each distinct word, computed once per query.
+        self.words: dict[tuple, tuple[list[tuple[str, float]], dict[int, float]]] = {}
+        self.typo_budget = MAX_CORRECTED_WORDS
         self.expansions: dict[str, list[str]] = {}
         self._matched: list[tuple[list[str], dict[int, float] | set[int]]] = []
 

@@ -67,8 +67,8 @@ queries = st.one_of(
     token_list,
     st.text(max_size=60),
     # Very long input: a long run of a word or sign (beyond the 2,000 characters the parser
-    # takes, too), or deep parentheses. Runs of hundreds of words the index lacks are left
-    # to the pathological tests below: they are slow in search.py (see KNOWN_SLOW).
+    # takes, too), or deep parentheses. Runs of hundreds of words the index lacks are in
+    # the pathological tests below.
     st.builds(lambda t, n: (t + " ") * n, st.sampled_from(WORDS[:20] + OPERATORS[:6] + PUNCTUATION[:20]),
               st.sampled_from([1, 2, 3, 10, 50, 120, 1500])),
     st.builds(lambda t, n: t * n, st.sampled_from(["(", ")", '"', "*", "~", "«", ":", "-", "+"]),
@@ -91,18 +91,6 @@ def disk_index(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(where)
 
 
-def known_search_bug(exc: BaseException) -> bool:
-    """Bugs of frsearch/search.py that these tests found, reported to its owner, not fixed here.
-
-    A closing quote with no opening one (``»`` or ``”``, alone or after a word)
-    matches none of the lexer's patterns and trips ``assert match is not None``
-    in ``search._lex``: ``frsearch.parse_query("»")`` raises AssertionError.
-    Delete this function once that is fixed.
-    """
-    last = traceback.extract_tb(exc.__traceback__)[-1]
-    return isinstance(exc, AssertionError) and last.name == "_lex" and last.filename.endswith("search.py")
-
-
 def check_results(results: frsearch.SearchResults) -> None:
     assert results.total >= len(results.hits)
     for hit in results:
@@ -116,7 +104,7 @@ def check_results(results: frsearch.SearchResults) -> None:
 
 @pytest.mark.slow
 def test_generated_queries_on_the_library() -> None:
-    counts = {"answered": 0, "refused": 0, "known search.py bug": 0}
+    counts = {"answered": 0, "refused": 0}
     index = frsearch.Index()
     index.add_documents([{"id": i, "title": t, "body": b} for i, t, b in DOCS])
     options = index.engine().options
@@ -125,20 +113,15 @@ def test_generated_queries_on_the_library() -> None:
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(queries, st.sampled_from([False] * 7 + [True]), st.sampled_from([0, 0, 0, 2]))
     def run(query: str, spelling: bool, offset: int) -> None:
-        # Spelling help (close spellings of unknown words, suggestions) costs about 10 ms for
-        # each unknown word in search.py today: one query in eight gets it here; the CLI
-        # test below always has it, as users do.
+        # Spelling help (close spellings of unknown words, suggestions) costs a few ms for
+        # each unknown word: one query in eight gets it here; the CLI test below always
+        # has it, as users do.
         options.typo_tolerance = spelling
         try:
             results = index.search(query, limit=3, offset=offset, suggest=spelling)
         except frsearch.QueryError as exc:
             assert exc.message and "\n" not in exc.message
             counts["refused"] += 1
-            return
-        except AssertionError as exc:
-            if not known_search_bug(exc):
-                raise
-            counts["known search.py bug"] += 1
             return
         check_results(results)
         counts["answered"] += 1
@@ -147,13 +130,12 @@ def test_generated_queries_on_the_library() -> None:
     assert sum(counts.values()) >= LIBRARY_EXAMPLES
     assert counts["answered"] > LIBRARY_EXAMPLES // 3, counts
     TALLY["generated queries run (library)"] = sum(counts.values())
-    TALLY["generated queries that hit the known search.py bug (library)"] = counts["known search.py bug"]
 
 
 @pytest.mark.slow
 def test_generated_queries_on_the_cli(disk_index: str) -> None:
     runner = CliRunner()
-    counts: dict[int | str, int] = {0: 0, 1: 0, 2: 0, "known search.py bug": 0}
+    counts: dict[int | str, int] = {0: 0, 1: 0, 2: 0}
     formats = ["--format=plain", "--format=ansi", "--format=html", "--json", "--jsonl"]
 
     @settings(max_examples=CLI_EXAMPLES, deadline=None, database=None,
@@ -166,9 +148,6 @@ def test_generated_queries_on_the_cli(disk_index: str) -> None:
         assert result.exit_code in (0, 1, 2), result.exit_code
         output = result.stdout + result.stderr
         assert "Traceback" not in output, output
-        if result.stderr.startswith("frsearch: error: internal error (AssertionError") and ("»" in query or "”" in query):
-            counts["known search.py bug"] += 1  # see known_search_bug(): still one line, exit 2
-            return
         assert "internal error" not in output, output
         if result.exit_code == 2:
             assert result.stderr.startswith(("frsearch: error: ", "Usage: ")), result.stderr
@@ -178,7 +157,6 @@ def test_generated_queries_on_the_cli(disk_index: str) -> None:
     assert sum(counts.values()) >= CLI_EXAMPLES
     assert counts[0] > 0 and counts[1] > 0 and counts[2] > 0, counts
     TALLY["generated queries run (CLI)"] = sum(counts.values())
-    TALLY["generated queries that hit the known search.py bug (CLI)"] = counts["known search.py bug"]
 
 
 # ---------------------------------------------------------------------------
@@ -231,32 +209,11 @@ PATHOLOGICAL = {
     "700 one-letter words": "x " * 700,
     "600 times 'Or'": "Or " * 600,
 }
-# Too slow because of frsearch/search.py, reported to its owner, not run here (they would
-# only burn the time budget); remove an entry once it is fixed. name -> vocabularies.
-# - Engine.suggest(): for every word not in the index it tries each one-edit spelling
-#   with a has_term() lookup (hundreds a word) and rebuilds its context with a has_term()
-#   lookup of every other word (quadratic): "x " * 700 takes about 5 s.
-# - Expansions are not shared between repeated words nor capped per query: every
-#   occurrence of an unknown word, a prefix or a fuzzy word is expanded again, so on a
-#   20,000-word vocabulary 285 times "xiaomi" or 400 times "ab*" take seconds.
-KNOWN_SLOW = {
-    "unknown long words": {"small", "big"},
-    "long phrase": {"small", "big"},
-    "700 one-letter words": {"small", "big"},
-    "600 times 'Or'": {"small", "big"},
-    "many prefixes": {"big"},
-    "2,000 characters of one word": {"big"},
-    "fuzzy words": {"big"},
-}
-
-
 @pytest.mark.parametrize("vocabulary", ["small", "big"])
 @pytest.mark.parametrize("name", list(PATHOLOGICAL))
 def test_pathological_queries_answer_quickly_or_are_refused(
     name: str, vocabulary: str, library_index: frsearch.Index, big_vocabulary: frsearch.Index,
 ) -> None:
-    if vocabulary in KNOWN_SLOW.get(name, ()):
-        pytest.xfail("too slow because of search.py (see KNOWN_SLOW); reported")
     index = library_index if vocabulary == "small" else big_vocabulary
     query = PATHOLOGICAL[name]
     started = time.perf_counter()
@@ -273,8 +230,6 @@ def test_pathological_queries_answer_quickly_or_are_refused(
 def test_pathological_queries_in_the_cli(tmp_path: Path, disk_index: str) -> None:
     runner = CliRunner()
     for name, query in PATHOLOGICAL.items():
-        if "small" in KNOWN_SLOW.get(name, ()):
-            continue
         result = runner.invoke(cli, ["query", "--index", disk_index, "--", query], catch_exceptions=False)
         assert result.exit_code in (0, 1, 2), name
         assert "Traceback" not in result.stderr and "internal error" not in result.stderr, name
