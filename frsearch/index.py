@@ -9,6 +9,7 @@ contents atomically: a run that is killed leaves the last committed index.
 from __future__ import annotations
 
 import errno
+import gc
 import io
 import json
 import os
@@ -19,19 +20,23 @@ import stat as statmod
 import struct
 import threading
 import time
+import traceback
+import warnings
 import zlib
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
 from frsearch.analysis import FrenchAnalyzer, FrenchPositions
-from frsearch.storage import PrivateTempRamStorage
+from frsearch.codec import LeanW3Codec
 from frsearch.documents import (
     MAX_FILE_SIZE,
     SUPPORTED_SUFFIXES,
@@ -46,8 +51,14 @@ from frsearch.errors import (
     IndexLockedError,
     IndexNotFoundError,
 )
+from frsearch.storage import PrivateTempRamStorage
 
 __all__ = ["DEFAULT_INDEX_DIR", "FORMAT_VERSION", "Index", "SyncReport", "default_index_path"]
+
+#: A batch of at least this many documents, on disk, is indexed by PARALLEL_PROCS processes.
+PARALLEL_MIN_DOCS = 5000
+PARALLEL_PROCS = 2
+PARALLEL_BATCH = 256
 
 #: Bumped whenever what is written to disk changes; an index of another format must be rebuilt.
 FORMAT_VERSION = 1
@@ -55,6 +66,7 @@ DEFAULT_INDEX_DIR = ".frsearch"
 META_FILE = "frsearch.json"
 INDEX_NAME = "MAIN"
 KIND_FILE = "file"
+_SEGMENT_FILE_RE = re.compile(rf"{INDEX_NAME}_[0-9a-z]+\.")
 KIND_DOC = "doc"
 #: How long creating or wiping an index waits for another process that holds its write lock.
 CREATE_WAIT = 30.0
@@ -65,16 +77,30 @@ def default_index_path() -> str:
     return os.environ.get("FRSEARCH_INDEX") or DEFAULT_INDEX_DIR
 
 
+class TextColumn(COLUMN):
+    """A text value kept in a per-document column (read in bulk), optionally stored; not searchable."""
+
+    def __init__(self, stored: bool = False) -> None:
+        super().__init__(VarBytesColumn())
+        self.stored = stored
+
+    def to_column_value(self, value: Any) -> bytes:
+        return (value or "").encode("utf-8", "surrogatepass")
+
+    def from_column_value(self, value: bytes) -> str:
+        return value.decode("utf-8", "surrogatepass")
+
+
 def make_schema() -> Schema:
     analyzer = FrenchAnalyzer()
     schema = Schema(
         id=ID(stored=True, unique=True, sortable=True),
         kind=ID(stored=True),
-        path=ID(stored=True, sortable=True),
+        path=TextColumn(stored=True),
         title=TEXT(analyzer=analyzer, stored=True, phrase=True),
         body=TEXT(analyzer=analyzer, stored=True, phrase=True),
         # "mtime_ns size hash" of files, read in bulk by incremental syncs.
-        signature=ID(stored=False, sortable=True),
+        signature=TextColumn(stored=False),
         mtime=STORED(),
         size=STORED(),
         hash=STORED(),
@@ -184,6 +210,7 @@ class Index:
         try:
             storage = FileStorage(self.path)
             ix = storage.open_index(indexname=INDEX_NAME)
+            self._check_segments(ix)  # before Whoosh opens any segment file
             ix.doc_count_all()
             return ix
         except whoosh_index.EmptyIndexError:
@@ -204,7 +231,58 @@ class Index:
 
     def _has_segments(self) -> bool:
         assert self.path is not None
-        return any(name.startswith(f"{INDEX_NAME}_") and name.endswith(".seg") for name in os.listdir(self.path))
+        return any(_SEGMENT_FILE_RE.match(name) for name in os.listdir(self.path))
+
+    def _commit(self, writer: Any, **options: Any) -> None:
+        """Commit, then note the size of each file of the live segments in frsearch.json.
+
+        Segment files never change once written, so a size that differs later,
+        or a file that is gone, is damage: _check_segments reports it when the
+        index is opened instead of when a query happens to read that part.
+        """
+        self._reading(lambda: writer.commit(**options))
+        if self.path is None:
+            return
+        try:
+            names = os.listdir(self.path)
+            segments: dict[str, dict[str, int]] = {}
+            for segment in self._ix._segments():
+                prefix = segment.segment_id() + "."
+                segments[segment.segment_id()] = {
+                    name: os.stat(os.path.join(self.path, name)).st_size
+                    for name in names if name.startswith(prefix)
+                }
+            self._write_meta(segments)
+        except (OSError, FrsearchError):
+            pass  # another run changed the index meanwhile: its own commit records it
+
+    def _check_segments(self, ix: Any) -> None:
+        """IndexFormatError when a file of a live segment is missing or has another size."""
+        assert self.path is not None
+        recorded = self._read_meta().get("segments")
+        if not isinstance(recorded, dict):
+            return
+        try:
+            live = [segment.segment_id() for segment in ix._segments()]
+        except Exception as exc:
+            damage = self._damage(exc)
+            if damage is None:
+                raise
+            raise damage from None
+        for segment_id in live:
+            files = recorded.get(segment_id)
+            if not isinstance(files, dict):
+                continue  # committed by a run that could not record it: nothing to compare
+            for name, size in files.items():
+                try:
+                    actual = os.stat(os.path.join(self.path, name)).st_size
+                except FileNotFoundError:
+                    raise IndexFormatError(f"the index in {self.path} is damaged ({name} is missing)") from None
+                if actual != size:
+                    raise IndexFormatError(
+                        f"the index in {self.path} is damaged ({name} has {actual:,} bytes, "
+                        f"{size:,} were written)"
+                    )
 
     def _create(self, *, wipe: bool = False) -> Any:
         """Create the index (or wipe an unreadable one and create it) under the write lock.
@@ -242,11 +320,17 @@ class Index:
                 hint="Choose another place with --index DIR.",
             ) from None
 
-    def _write_meta(self) -> None:
+    def _write_meta(self, segments: dict[str, dict[str, int]] | None = None) -> None:
         assert self.path is not None
         from frsearch import __version__
 
-        meta = {"format": FORMAT_VERSION, "frsearch": __version__, "created": time.time()}
+        meta: dict[str, Any] = {"format": FORMAT_VERSION, "frsearch": __version__, "created": time.time()}
+        if segments is not None:
+            try:
+                meta["created"] = self._read_meta().get("created", meta["created"])
+            except FrsearchError:
+                pass
+            meta["segments"] = segments
         tmp = os.path.join(self.path, META_FILE + ".tmp")
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(meta, handle)
@@ -270,6 +354,8 @@ class Index:
     def close(self) -> None:
         """Release open files. The index can be used again afterwards (files reopen)."""
         with self._lock:
+            if self._damaged:
+                _collect_orphans()
             if self.path is None:
                 self._storage.remove_temp_folder()  # the documents stay
             if self._searcher is not None:
@@ -278,6 +364,15 @@ class Index:
                     searcher.close()
                 except Exception:  # files of a damaged index may be closed already
                     pass
+
+    _damaged = False
+
+    def __del__(self) -> None:
+        # Segment files stay open while a searcher uses them: close them with the index.
+        try:
+            self.close()
+        except Exception:
+            pass
 
     def __enter__(self) -> "Index":
         return self
@@ -306,6 +401,7 @@ class Index:
         if not damaged:
             return None
         _close_files_left_open(exc)
+        self._damaged = True
         return IndexFormatError(f"the index in {self.path} is damaged ({_describe(exc)})")
 
     def _reading(self, action: Callable[[], Any]) -> Any:
@@ -325,9 +421,13 @@ class Index:
         """The Whoosh searcher on the latest commit, reopened when the index changed."""
         with self._lock:
             if self._searcher is None:
+                if self.path is not None:
+                    self._check_segments(self._ix)
                 self._searcher = self._ix.searcher()
                 self._engine = None
             elif not self._searcher.up_to_date():
+                if self.path is not None:
+                    self._check_segments(self._ix)
                 # A new searcher, not Searcher.refresh(): refresh() keeps the reader of
                 # every segment it already had, with the deletions it had then, so
                 # documents deleted by a later commit would still be found.
@@ -423,9 +523,19 @@ class Index:
 
     # -- writing -----------------------------------------------------------
 
-    def _writer(self, wait: float = 0.0) -> Any:
+    def _writer(self, wait: float = 0.0, procs: int = 1) -> Any:
+        """A writer holding the index's lock; ``procs`` > 1 analyzes and writes in that many processes.
+
+        Segments are written as separate files: Whoosh reads a compound file by
+        copying each part into memory, which made opening a large index slow.
+        """
+        options: dict[str, Any] = {"timeout": wait, "delay": 0.1, "codec": LeanW3Codec(), "compound": False}
+        if procs > 1:
+            # Each process writes its own segment; they are not merged at the end
+            # (merging would cost what the second process saved).
+            options.update(procs=procs, multisegment=True, batchsize=PARALLEL_BATCH)
         try:
-            writer = self._ix.writer(timeout=wait, delay=0.1)
+            writer = self._ix.writer(**options)
         except LockError:
             where = self.path or "this in-memory index"
             raise IndexLockedError(
@@ -467,14 +577,19 @@ class Index:
         Each document is a :class:`Document` or a dict with ``id``, ``title``
         and ``body``; any other keys of a dict are kept and returned with hits.
         """
-        writer = self._writer(wait)
+        iterator = iter(documents)
+        head = list(islice(iterator, PARALLEL_MIN_DOCS))
+        procs = 1
+        if self.path is not None and len(head) >= PARALLEL_MIN_DOCS:
+            procs = min(PARALLEL_PROCS, os.cpu_count() or 1)
+        writer = self._writer(wait, procs=procs)
         count = 0
         try:
-            for item in documents:
+            for item in chain(head, iterator):
                 fields = _fields_of(_as_document(item), KIND_DOC)
                 self._reading(lambda: writer.update_document(**fields))
                 count += 1
-            self._reading(writer.commit)
+            self._commit(writer)
         except BaseException:
             _abort(writer)
             raise
@@ -485,7 +600,7 @@ class Index:
         writer = self._writer(wait)
         try:
             deleted = self._reading(lambda: writer.delete_by_term("id", _encode_key(doc_id)))
-            self._reading(writer.commit)
+            self._commit(writer)
         except BaseException:
             _abort(writer)
             raise
@@ -514,6 +629,7 @@ class Index:
         try:
             # A rebuild never reads the old segments (they may be damaged): it adds
             # every file to a new segment and drops all the others when it commits.
+            deleted_before = writer.deleted_count()
             known = {} if rebuild else self._reading(lambda: self._known_files(writer))
             seen: set[str] = set()
             total = len(candidates)
@@ -530,9 +646,11 @@ class Index:
                     self._reading(lambda: writer.delete_by_term("id", _encode_key(key)))
                     report.removed.append(shown)
             if rebuild:
-                self._reading(lambda: writer.commit(mergetype=CLEAR))
+                self._commit(writer, mergetype=CLEAR)
+            elif writer.docnum == writer.docbase and writer.deleted_count() == deleted_before:
+                _abort(writer)  # nothing changed: keep the table of contents as it is
             else:
-                self._reading(writer.commit)
+                self._commit(writer)
         except BaseException:
             _abort(writer)
             raise
@@ -716,6 +834,17 @@ def _close_files_left_open(exc: BaseException) -> None:
                     except Exception:
                         pass
         tb = tb.tb_next
+    # Readers Whoosh had half built (one per segment file) are reachable only from
+    # the failed frames: drop those frames and let the collector close their files.
+    traceback.clear_frames(exc.__traceback__)
+    _collect_orphans()
+
+
+def _collect_orphans() -> None:
+    """Close, without a warning for each, the files of readers Whoosh abandoned on damaged bytes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def _abort(writer: Any) -> None:

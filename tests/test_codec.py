@@ -64,3 +64,23 @@ def test_lean_codec_gives_the_same_hits() -> None:
         a = [(h.id, round(h.score, 6)) for h in fast.search(query, limit=50)]
         b = [(h.id, round(h.score, 6)) for h in simple.search(query, limit=50)]
         assert a == b, query
+
+
+def test_parallel_build_gives_the_same_hits(tmp_path, monkeypatch) -> None:
+    import frsearch.index as index_module
+
+    docs = [{"id": d.id, "title": d.title, "body": d.body} for d in sample_documents()]
+    monkeypatch.setattr(index_module, "PARALLEL_MIN_DOCS", 100)
+    with frsearch.Index(tmp_path / "parallel") as parallel:
+        parallel.add_documents(iter(docs))
+        segments = len(parallel._ix._segments())
+        monkeypatch.setattr(index_module, "PARALLEL_MIN_DOCS", 10**9)
+        with frsearch.Index(tmp_path / "simple") as simple:
+            simple.add_documents(iter(docs))
+            assert len(simple._ix._segments()) == 1
+            assert segments == 2  # one segment per process
+            for query in ["Lei Jun blacklist", "etats unis", '"liste noire"', "Xiaomi SAUF Facebook",
+                          "smart*", "xiaomy~", "title:Singapour"]:
+                a = {h.id: round(h.score, 6) for h in parallel.search(query, limit=500)}
+                b = {h.id: round(h.score, 6) for h in simple.search(query, limit=500)}
+                assert a == b, query
