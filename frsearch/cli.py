@@ -192,13 +192,22 @@ def _open_for_reading(index_path: str | None) -> Index:
 @click.option("--format", "fmt", type=click.Choice(["auto", "plain", "ansi", "html"]), default="auto",
               show_default=True,
               help="How highlights are shown: plain **markers**, ANSI bold colour, or HTML <mark>.")
+@click.option("--page", type=click.IntRange(min=1), default=None,
+              help="Show page N of results (--limit hits a page); instead of --offset.")
+@click.option("--under", metavar="DIR", default=None, help="Only files under this folder.")
+@click.option("--glob", "glob_pattern", metavar="PATTERN", default=None,
+              help="Only files whose name (or, with a /, path) matches, e.g. '*.md'.")
+@click.option("--sort", type=click.Choice(["score", "path", "mtime"]), default="score", show_default=True,
+              help="Order of hits: best first, by path, or newest first.")
+@click.option("--explain", is_flag=True, help="Show how the query was read and which words each hit matched.")
 def query_command(
     words: tuple[str, ...], index_path: str | None, limit: int, offset: int,
-    as_json: bool, as_jsonl: bool, fmt: str,
+    as_json: bool, as_jsonl: bool, fmt: str, page: int | None, under: str | None,
+    glob_pattern: str | None, sort: str, explain: bool,
 ) -> None:
     """Search the index and print ranked hits with highlighted snippets.
 
-    Free words find documents with any of them, those with all of them first.
+    Free words find documents with any of them, more of them ranking higher.
     Also: "phrase", "phrase"~2, AND/ET, OR/OU, NOT/SAUF, +word, -word,
     ( ), title:word, prefix*, fuzzy~. Exit status: 0 found, 1 nothing found,
     2 error.
@@ -208,10 +217,13 @@ def query_command(
         frsearch query "Lei Jun blacklist"
         frsearch query '"Lei Jun" Tesla' --limit 3
         frsearch query 'Xiaomi SAUF Facebook' --json
+        frsearch query smartphones --glob '*.md' --sort mtime --page 2
     """
     text = " ".join(words)
+    if page is not None:
+        offset = (page - 1) * limit
     with _open_for_reading(index_path) as index:
-        results = index.search(text, limit=limit, offset=offset)
+        results = index.search(text, limit=limit, offset=offset, under=under, glob=glob_pattern, sort=sort)
     if as_json or as_jsonl:
         rows = [hit.as_dict() for hit in results]
         if as_jsonl:
@@ -221,12 +233,21 @@ def query_command(
             click.echo(_json(rows, indent=2))
     else:
         style = _style(fmt)
-        for note in results.query.notes:
-            click.echo(f"note: {_safe(note)}", err=True)
+        if explain:
+            for line in results.explain():
+                click.echo(_safe(line))
+            click.echo()
+        else:
+            for note in results.query.notes:
+                click.echo(f"note: {_safe(note)}", err=True)
         if not results.hits:
             click.echo("No documents found.", err=True)
+        if results.suggestion:
+            click.echo(f"Did you mean: {_safe(results.suggestion)}", err=True)
         for hit in results:
             click.echo(_format_hit(hit, style), color=style == "ansi")
+            if explain:
+                click.echo(f"   matched: {', '.join(hit.matched_terms) or '-'}\n")
         if results.hits:
             first, last = results.offset + 1, results.offset + len(results.hits)
             click.echo(f"{first}-{last} of {results.total} documents", err=True)

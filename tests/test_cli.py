@@ -144,3 +144,27 @@ def test_installed_command_runs_in_a_subprocess(tmp_path: Path) -> None:
     module = subprocess.run([sys.executable, "-m", "frsearch", "query", "kangourou"], cwd=tmp_path,
                             capture_output=True, text=True, env=env)
     assert module.returncode == 1 and "Traceback" not in module.stderr
+
+
+def test_explain_and_did_you_mean(runner: CliRunner) -> None:
+    run(runner, "index", "seeds")
+    result = run(runner, "query", "--explain", "etats unsi")
+    assert result.stdout.startswith("query: ")
+    assert "unsi -> unsi: not in the index, searched as close spellings" in result.stdout
+    assert "matched: " in result.stdout
+    assert "Did you mean: États-Unis" in result.stderr
+
+
+def test_filters_sorting_and_pages(runner: CliRunner) -> None:
+    Path("notes").mkdir()
+    Path("notes/xiaomi.md").write_text("# Notes sur Xiaomi\n\nXiaomi encore.", encoding="utf-8")
+    run(runner, "index", "seeds", "notes")
+    paths = [h["path"] for h in json.loads(run(runner, "query", "--json", "--sort", "path", "Xiaomi").stdout)]
+    assert paths == sorted(paths) and len(paths) == 6
+    only_md = json.loads(run(runner, "query", "--json", "--glob", "*.md", "Xiaomi").stdout)
+    assert [h["path"] for h in only_md] == [os.path.join("notes", "xiaomi.md")]
+    under = json.loads(run(runner, "query", "--json", "--under", "seeds", "Xiaomi").stdout)
+    assert len(under) == 5
+    page2 = json.loads(run(runner, "query", "--json", "--sort", "path", "--limit", "2", "--page", "2", "Xiaomi").stdout)
+    assert [h["path"] for h in page2] == paths[2:4]
+    assert "3-4 of 6 documents" in run(runner, "query", "--limit", "2", "--page", "2", "Xiaomi").stderr

@@ -47,3 +47,42 @@ def test_every_command_and_option_is_documented() -> None:
             for opt in param.opts:
                 if opt.startswith("--") and opt != "--help":
                     assert opt in README, f"{name} {opt}"
+
+
+def console_sessions() -> list[tuple[str, str]]:
+    """($ command, expected output) pairs of the README's console blocks."""
+    pairs = []
+    for block in blocks("console"):
+        command, output = None, []
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                if command:
+                    pairs.append((command, "\n".join(output)))
+                command, output = line[2:], []
+            else:
+                output.append(line)
+        if command:
+            pairs.append((command, "\n".join(output)))
+    return pairs
+
+
+def test_console_examples_show_real_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shlex
+    import shutil
+
+    from click.testing import CliRunner
+
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FRSEARCH_INDEX", raising=False)
+    runner = CliRunner()
+    sessions = console_sessions()
+    assert len(sessions) >= 5
+    for command, expected in sessions:
+        args = shlex.split(command)
+        assert args[0] == "frsearch"
+        result = runner.invoke(cli, args[1:], env={"NO_COLOR": "1"}, catch_exceptions=False)
+        output = (result.stdout + result.stderr).rstrip("\n")
+        timing = re.compile(r"\(\d+\.\d s\)")
+        lines = [line for line in output.splitlines() if not re.fullmatch(r"\d+-\d+ of \d+ documents", line)]
+        assert timing.sub("(T)", "\n".join(lines)).rstrip() == timing.sub("(T)", expected).rstrip(), command
