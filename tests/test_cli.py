@@ -168,3 +168,16 @@ def test_filters_sorting_and_pages(runner: CliRunner) -> None:
     page2 = json.loads(run(runner, "query", "--json", "--sort", "path", "--limit", "2", "--page", "2", "Xiaomi").stdout)
     assert [h["path"] for h in page2] == paths[2:4]
     assert "3-4 of 6 documents" in run(runner, "query", "--limit", "2", "--page", "2", "Xiaomi").stderr
+
+
+def test_shell_completion_as_documented() -> None:
+    exe = shutil.which("frsearch", path=os.path.dirname(sys.executable)) or shutil.which("frsearch")
+    assert exe
+    env = {**os.environ, "_FRSEARCH_COMPLETE": "bash_complete", "COMP_WORDS": "frsearch query --so",
+           "COMP_CWORD": "2"}
+    done = subprocess.run([exe], capture_output=True, text=True, env=env)
+    assert "--sort" in done.stdout
+    for shell in ("bash", "zsh", "fish"):
+        script = subprocess.run([exe], capture_output=True, text=True,
+                                env={**os.environ, "_FRSEARCH_COMPLETE": f"{shell}_source"})
+        assert "_FRSEARCH_COMPLETE" in script.stdout, shell
