@@ -405,15 +405,21 @@ def _words_of(text: str, fields: tuple[str, ...]) -> list[Word]:
     return [Word(t.term, t.original, fields, folded=t.folded) for t in analyze(text) if t.term]
 
 
-def _phrase_node(text: str, slop: int, fields: tuple[str, ...], notes: list[str]) -> Any:
-    words = _words_of(text, fields)
+def _node(words: list[Word], slop: int, fields: tuple[str, ...], text: str, notes: list[str],
+          empty: str) -> Any:
+    """One word, a phrase of several (consecutive unless ``slop``), or None with a note."""
     if not words:
         if text.strip():
-            notes.append(f'"{text.strip()}" has only stopwords or punctuation: ignored')
+            notes.append(empty)
         return None
     if len(words) == 1:
         return words[0]
     return Phrase(words, slop, fields, text)
+
+
+def _phrase_node(text: str, slop: int, fields: tuple[str, ...], notes: list[str]) -> Any:
+    empty = f'"{text.strip()}" has only stopwords or punctuation: ignored'
+    return _node(_words_of(text, fields), slop, fields, text, notes, empty)
 
 
 def _word_node(text: str, fields: tuple[str, ...], notes: list[str]) -> Any:
@@ -440,7 +446,7 @@ def _word_node(text: str, fields: tuple[str, ...], notes: list[str]) -> Any:
         if not parts:
             return None
         last = parts[-1]
-        head = [w for w in words if w.text is not last.original] if len(parts) > 1 else []
+        head = [Word(t.term, t.original, fields, folded=t.folded) for t in parts[:-1] if t.term]
         if prefix and len(last.folded) < MIN_PREFIX:
             notes.append(f"'{text}*': a prefix needs at least {MIN_PREFIX} letters: ignored")
             tail = None
@@ -450,14 +456,12 @@ def _word_node(text: str, fields: tuple[str, ...], notes: list[str]) -> Any:
                 fuzzy=distance, folded=last.folded,
             )
         words = head + ([tail] if tail else [])
-    if not words:
-        if text.strip():
-            notes.append(f"'{text}' is a stopword or punctuation: ignored")
-        return None
-    if len(words) == 1:
-        return words[0]
+        if tail is not None and head:
+            # Phrases match exact terms: a split word ending in a wildcard or fuzzy
+            # part (etats-uni*) requires each of its parts instead.
+            return Group(must=list(words))
     # A word the analyzer splits (États-Unis, L1234-5) is a phrase of its parts.
-    return Phrase(words, 0, fields, text)
+    return _node(words, 0, fields, text, notes, f"'{text}' is a stopword or punctuation: ignored")
 
 
 def parse_query(text: str) -> ParsedQuery:

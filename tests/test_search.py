@@ -279,3 +279,8 @@ def test_bulk_posting_and_length_reads_match_whoosh(seed_index: frsearch.Index) 
                 expected[m.id()] = m.weight()
                 m.next()
             assert engine.postings(field, term) == expected
+
+
+def test_a_split_word_with_a_wildcard_keeps_each_part_once() -> None:
+    assert parse_query("etats-uni*").describe() == "(+etat +uni*)"
+    assert parse_query("États-Unis").describe() == '"etat unis"'
