@@ -68,6 +68,8 @@ MIN_PREFIX = 2
 MAX_EXPANDED_WORDS = 16
 #: Unknown words looked up for close spellings, per query (the first ones).
 MAX_CORRECTED_WORDS = 8
+#: Postings (with their encoded positions) an engine keeps between searches.
+MAX_CACHED_POSTINGS = 3_000_000
 #: Words longer than this are not corrected (no French word is that long).
 MAX_CORRECTED_LENGTH = 30
 
@@ -634,10 +636,14 @@ class SearchOptions:
 
 
 class _TermData:
-    __slots__ = ("docs", "df")
+    __slots__ = ("docs", "df", "values", "size")
 
-    def __init__(self, docs: dict[str, dict[int, float]]) -> None:
+    def __init__(
+        self, docs: dict[str, dict[int, float]], values: dict[str, dict[int, bytes]] | None = None
+    ) -> None:
         self.docs = docs  # field -> {docnum: term frequency}
+        self.values = values or {}  # field -> {docnum: encoded positions}, when read
+        self.size = sum(len(p) for p in docs.values())
         union: set[int] = set()
         for postings in docs.values():
             union.update(postings)
@@ -662,6 +668,7 @@ class Engine:
         self._terms: dict[tuple[str, str], _TermData] = {}
         self._columns: dict[str, list[Any]] = {}
         self._corrections: dict[tuple, list[str]] = {}
+        self._cached_postings = 0
         self._lock = threading.RLock()
 
     # -- index statistics ---------------------------------------------------
@@ -757,15 +764,20 @@ class Engine:
         self._options = value
         self._derived: dict[str, list[float]] = {}
 
-    def postings(self, fieldname: str, term: str) -> dict[int, float]:
-        """{docnum: frequency} of a term in one field, deleted documents left out."""
+    def postings(
+        self, fieldname: str, term: str, values: dict[int, bytes] | None = None
+    ) -> dict[int, float]:
+        """{docnum: frequency} of a term in one field, deleted documents left out.
+
+        With ``values``, the encoded positions of each posting are kept there too.
+        """
         out: dict[int, float] = {}
         for leaf, base in self.leaves:
             try:
                 matcher = leaf.postings(fieldname, term)
             except TermNotFound:
                 continue
-            _read_postings(matcher, base, out)
+            _read_postings(matcher, base, out, values)
             if leaf.has_deletions():
                 for docnum in [d for d in out if d >= base and leaf.is_deleted(d - base)]:
                     del out[docnum]
@@ -775,11 +787,15 @@ class Engine:
         key = (term, ",".join(fields))
         data = self._terms.get(key)
         if data is None:
-            data = _TermData({f: self.postings(f, term) for f in fields})
+            values: dict[str, dict[int, bytes]] = {f: {} for f in fields}
+            data = _TermData({f: self.postings(f, term, values[f]) for f in fields}, values)
             with self._lock:
-                if len(self._terms) > 4096:
+                # Bounded by postings held, not by terms: common terms are large.
+                if self._cached_postings + data.size > MAX_CACHED_POSTINGS:
                     self._terms.clear()
+                    self._cached_postings = 0
                 self._terms[key] = data
+                self._cached_postings += data.size
         return data
 
     def has_term(self, term: str, fields: Sequence[str] = FIELDS) -> bool:
@@ -1031,6 +1047,11 @@ class Engine:
     def positions(self, fieldname: str, term: str, docnums: set[int]) -> dict[int, list[int]]:
         """Positions of a term in the given documents of one field, decoded for those only."""
         fmt = self.searcher.schema[fieldname].format
+        for key in ((term, ",".join(FIELDS)), (term, fieldname)):
+            data = self._terms.get(key)
+            if data is not None and data.values.get(fieldname):
+                encoded = data.values[fieldname]
+                return {d: fmt.decode_positions(encoded[d]) for d in docnums if d in encoded}
         out: dict[int, list[int]] = {}
         for leaf, base in self.leaves:
             wanted = {d - base for d in docnums if base <= d < base + leaf.doc_count_all()}
@@ -1384,7 +1405,9 @@ def _column_bytes(column: Any, doc_count: int) -> bytes | None:
     return raw + bytes([column._default or 0]) * (doc_count - len(raw))
 
 
-def _read_postings(matcher: Any, base: int, out: dict[int, float]) -> None:
+def _read_postings(
+    matcher: Any, base: int, out: dict[int, float], values: dict[int, bytes] | None = None
+) -> None:
     """Read a whole posting list into ``out``, a block at a time when the codec allows it.
 
     W3 blocks hold delta-coded ids and minimised weights (None for all 1.0, one
@@ -1398,6 +1421,9 @@ def _read_postings(matcher: Any, base: int, out: dict[int, float]) -> None:
             ids: Any = accumulate(deltas)
             if base:
                 ids = map(base.__add__, ids)
+            if values is not None and matcher._data[2]:
+                ids = list(ids)
+                values.update(zip(ids, matcher._data[2]))
             if weights is None:
                 weights = repeat(1.0)
             elif isinstance(weights, (int, float)):
@@ -1409,6 +1435,8 @@ def _read_postings(matcher: Any, base: int, out: dict[int, float]) -> None:
         return
     while matcher.is_active():
         out[matcher.id() + base] = matcher.weight()
+        if values is not None and matcher.supports("positions"):
+            values[matcher.id() + base] = matcher.value()
         matcher.next()
 
 
