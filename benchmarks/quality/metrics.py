@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import os
 import struct
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 __all__ = [
     "MEASURES",
@@ -182,39 +182,36 @@ def mean(per_query: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
 # Files
 
 
-def read_qrels(path: str | os.PathLike[str]) -> Qrels:
-    """Read qrels: ``qid docid rel`` (tab- or space-separated), or TREC's ``qid 0 docid rel``."""
-    qrels: Qrels = {}
+def _rows(path: str | os.PathLike[str], widths: Sequence[int]) -> Iterator[tuple[int, list[str]]]:
+    """(line number, columns) of each non-blank line, checked to have one of ``widths`` columns."""
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             parts = line.split()
             if not parts:
                 continue
-            if len(parts) == 3:
-                qid, doc, rel = parts
-            elif len(parts) == 4:
-                qid, _iteration, doc, rel = parts
-            else:
-                raise ValueError(f"{path}:{number}: expected 3 or 4 columns, got {len(parts)}")
-            try:
-                qrels.setdefault(qid, {})[doc] = int(rel)
-            except ValueError:
-                raise ValueError(f"{path}:{number}: relevance {rel!r} is not an integer") from None
+            if len(parts) not in widths:
+                expected = " or ".join(str(w) for w in widths)
+                raise ValueError(f"{path}:{number}: expected {expected} columns, got {len(parts)}")
+            yield number, parts
+
+
+def read_qrels(path: str | os.PathLike[str]) -> Qrels:
+    """Read qrels: ``qid docid rel`` (tab- or space-separated), or TREC's ``qid 0 docid rel``."""
+    qrels: Qrels = {}
+    for number, parts in _rows(path, (3, 4)):
+        qid, doc, rel = parts if len(parts) == 3 else (parts[0], parts[2], parts[3])
+        try:
+            qrels.setdefault(qid, {})[doc] = int(rel)
+        except ValueError:
+            raise ValueError(f"{path}:{number}: relevance {rel!r} is not an integer") from None
     return qrels
 
 
 def read_run(path: str | os.PathLike[str]) -> Run:
     """Read a TREC run file (``qid Q0 docid rank score tag``); a repeated docid keeps its first line."""
     run: Run = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 6:
-                raise ValueError(f"{path}:{number}: expected 6 columns, got {len(parts)}")
-            qid, _q0, doc, _rank, score, _tag = parts
-            run.setdefault(qid, {}).setdefault(doc, float(score))
+    for _number, (qid, _q0, doc, _rank, score, _tag) in _rows(path, (6,)):
+        run.setdefault(qid, {}).setdefault(doc, float(score))
     return run
 
 
