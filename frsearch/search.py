@@ -644,10 +644,11 @@ class _TermData:
         self.docs = docs  # field -> {docnum: term frequency}
         self.values = values or {}  # field -> {docnum: encoded positions}, when read
         self.size = sum(len(p) for p in docs.values())
-        union: set[int] = set()
-        for postings in docs.values():
-            union.update(postings)
-        self.df = len(union)
+        self.df = len(self.all_docs())
+
+    def all_docs(self) -> set[int]:
+        """The documents that have the term in any of its fields."""
+        return set().union(*self.docs.values())
 
 
 class Engine:
@@ -905,16 +906,12 @@ class Engine:
         context_docs: set[int] = set()
         if len(shortlist) > 1:
             for term in context:
-                for postings in self.term_data(term, word.fields).docs.values():
-                    context_docs.update(postings)
+                context_docs |= self.term_data(term, word.fields).all_docs()
 
         def rank(term: str) -> tuple[int, int, int, str]:
             together = 0
             if context_docs:
-                docs: set[int] = set()
-                for postings in self.term_data(term, word.fields).docs.values():
-                    docs.update(postings)
-                together = len(docs & context_docs)
+                together = len(self.term_data(term, word.fields).all_docs() & context_docs)
             return (distances[term], -together, -frequency[term], term)
 
         found = sorted(shortlist, key=rank)[:limit]
@@ -929,8 +926,7 @@ class Engine:
         if not terms:
             return None
         if len(terms) == 1:
-            docs: set[int] = set(self.term_data(terms[0], fields).docs.get("body", {}))
-            docs |= set(self.term_data(terms[0], fields).docs.get("title", {}))
+            docs = self.term_data(terms[0], fields).all_docs()
         else:
             docs = self.phrase_docs(Phrase([Word(t, t, tuple(fields)) for t in terms], 0, tuple(fields)))
         for docnum in sorted(docs)[:20]:
@@ -1047,40 +1043,16 @@ class Engine:
     def positions(self, fieldname: str, term: str, docnums: set[int]) -> dict[int, list[int]]:
         """Positions of a term in the given documents of one field, decoded for those only."""
         fmt = self.searcher.schema[fieldname].format
+        encoded: dict[int, bytes] | None = None
         for key in ((term, ",".join(FIELDS)), (term, fieldname)):
             data = self._terms.get(key)
             if data is not None and data.values.get(fieldname):
                 encoded = data.values[fieldname]
-                return {d: fmt.decode_positions(encoded[d]) for d in docnums if d in encoded}
-        out: dict[int, list[int]] = {}
-        for leaf, base in self.leaves:
-            wanted = {d - base for d in docnums if base <= d < base + leaf.doc_count_all()}
-            if not wanted:
-                continue
-            try:
-                matcher = leaf.postings(fieldname, term)
-            except TermNotFound:
-                continue
-            if isinstance(matcher, W3LeafMatcher):
-                while matcher.is_active():
-                    if matcher.block_max_id() >= min(wanted):
-                        matcher._read_ids()
-                        ids = matcher._ids
-                        hits = [i for i, d in enumerate(ids) if d in wanted]
-                        if hits:
-                            matcher._read_values()
-                            values = matcher._values
-                            for i in hits:
-                                out[ids[i] + base] = fmt.decode_positions(values[i])
-                    if matcher._lastblock:
-                        break
-                    matcher._next_block()
-            else:
-                while matcher.is_active():
-                    if matcher.id() in wanted:
-                        out[matcher.id() + base] = list(matcher.value_as("positions"))
-                    matcher.next()
-        return out
+                break
+        if encoded is None:  # not kept (the cache was emptied meanwhile): read it again
+            encoded = {}
+            self.postings(fieldname, term, encoded)
+        return {d: fmt.decode_positions(encoded[d]) for d in docnums if d in encoded}
 
     def evaluate(self, node: Any, ctx: "_Context") -> dict[int, float]:
         """Documents matching ``node`` with their scores."""

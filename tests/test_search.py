@@ -284,3 +284,20 @@ def test_bulk_posting_and_length_reads_match_whoosh(seed_index: frsearch.Index) 
 def test_a_split_word_with_a_wildcard_keeps_each_part_once() -> None:
     assert parse_query("etats-uni*").describe() == "(+etat +uni*)"
     assert parse_query("États-Unis").describe() == '"etat unis"'
+
+
+def test_positions_are_the_same_cached_or_read_again(seed_index: frsearch.Index) -> None:
+    engine = seed_index.engine()
+    docs = set(range(engine.doc_count_all))
+    for term in ("xiaom", "etat", "lei"):
+        engine._terms.clear()
+        fresh = engine.positions("body", term, docs)
+        engine.term_data(term, ("title", "body"))
+        assert engine.positions("body", term, docs) == fresh
+        reader = engine.reader
+        m = reader.postings("body", term)
+        expected = {}
+        while m.is_active():
+            expected[m.id()] = list(m.value_as("positions"))
+            m.next()
+        assert fresh == expected
