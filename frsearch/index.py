@@ -258,7 +258,8 @@ class Index:
 
     def _check_segments(self, ix: Any) -> None:
         """IndexFormatError when a file of a live segment is missing or has another size."""
-        assert self.path is not None
+        if self.path is None:
+            return  # in memory: nothing on disk to check
         recorded = self._read_meta().get("segments")
         if not isinstance(recorded, dict):
             return
@@ -421,13 +422,11 @@ class Index:
         """The Whoosh searcher on the latest commit, reopened when the index changed."""
         with self._lock:
             if self._searcher is None:
-                if self.path is not None:
-                    self._check_segments(self._ix)
+                self._check_segments(self._ix)
                 self._searcher = self._ix.searcher()
                 self._engine = None
             elif not self._searcher.up_to_date():
-                if self.path is not None:
-                    self._check_segments(self._ix)
+                self._check_segments(self._ix)
                 # A new searcher, not Searcher.refresh(): refresh() keeps the reader of
                 # every segment it already had, with the deletions it had then, so
                 # documents deleted by a later commit would still be found.
