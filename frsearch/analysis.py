@@ -255,14 +255,14 @@ _TERM_CACHE: dict[str, str | None] = {}
 _TERM_CACHE_LIMIT = 500_000
 
 
-def _term_of_raw(raw: str) -> str | None:
-    """The term of one tokenizer match (elision, fold, stopword, stem), or None."""
-    if _APOSTROPHE_RE.search(raw):
-        raw = _APOSTROPHE_RE.sub("", _strip_elisions(raw))
-    folded = fold(raw)
-    if not folded or folded in STOPWORDS:
-        return None
-    return stem(folded)
+@lru_cache(maxsize=200_000)
+def _read_word(raw: str) -> tuple[int, str, str, str | None, str | None]:
+    """One tokenizer match read as French: the length of its elided prefix, the word
+    without it, its folded form, its term (None when dropped) and why it is dropped."""
+    word = _strip_elisions(raw) if _APOSTROPHE_RE.search(raw) else raw
+    folded = fold(_APOSTROPHE_RE.sub("", word))
+    dropped = "empty" if not folded else "stopword" if folded in STOPWORDS else None
+    return len(raw) - len(word), word, folded, None if dropped else stem(folded), dropped
 
 
 def term_positions(text: str) -> dict[str, list[int]]:
@@ -273,7 +273,7 @@ def term_positions(text: str) -> dict[str, list[int]]:
     for raw in _TOKEN_RE.findall(text):
         term = cache.get(raw, _MISSING)
         if term is _MISSING:
-            term = _term_of_raw(raw)
+            term = _read_word(raw)[3]
             if len(cache) < _TERM_CACHE_LIMIT:
                 cache[raw] = term  # type: ignore[assignment]
         if term is None:
@@ -287,23 +287,13 @@ def term_positions(text: str) -> dict[str, list[int]]:
     return out
 
 
-_SPAN_CACHE: dict[str, tuple[str | None, int]] = {}
-
-
 def term_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, term) of each indexed word of ``text``: offsets as :func:`analyze` gives."""
     out: list[tuple[int, int, str]] = []
-    cache = _SPAN_CACHE
     for match in _TOKEN_RE.finditer(text):
-        raw = match.group()
-        entry = cache.get(raw)
-        if entry is None:
-            skip = len(raw) - len(_strip_elisions(raw)) if _APOSTROPHE_RE.search(raw) else 0
-            entry = (_term_of_raw(raw), skip)
-            if len(cache) < _TERM_CACHE_LIMIT:
-                cache[raw] = entry
-        if entry[0] is not None:
-            out.append((match.start() + entry[1], match.end(), entry[0]))
+        skip, _word, _folded, term, _dropped = _read_word(match.group())
+        if term is not None:
+            out.append((match.start() + skip, match.end(), term))
     return out
 
 
@@ -353,28 +343,16 @@ def analyze(text: str, keep_stopwords: bool = False) -> list[AnalyzedTerm]:
     position = 0
     for match in _TOKEN_RE.finditer(text):
         raw = match.group()
-        start = match.start()
-        elision = None
-        word = raw
-        if _APOSTROPHE_RE.search(raw):
-            word = _strip_elisions(raw)
-            if word != raw:
-                elision = raw[: len(raw) - len(word)]
-                start += len(elision)
-            word_clean = _APOSTROPHE_RE.sub("", word)
-        else:
-            word_clean = word
-        folded = fold(word_clean)
-        dropped = "empty" if not folded else "stopword" if folded in STOPWORDS else None
+        skip, word, folded, term, dropped = _read_word(raw)
+        elision = raw[:skip] or None
+        start = match.start() + skip
         if dropped:
             if keep_stopwords:
                 out.append(
                     AnalyzedTerm(word, folded, None, start, match.end(), None, dropped, elision)
                 )
             continue
-        out.append(
-            AnalyzedTerm(word, folded, stem(folded), start, match.end(), position, None, elision)
-        )
+        out.append(AnalyzedTerm(word, folded, term, start, match.end(), position, None, elision))
         position += 1
     return out
 

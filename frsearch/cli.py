@@ -19,7 +19,7 @@ import click
 
 from frsearch import __version__
 from frsearch.analysis import analyze
-from frsearch.documents import display_name
+from frsearch.documents import SURROGATE_RE, display_name
 from frsearch.errors import FrsearchError, IndexLockedError
 from frsearch.index import Index, default_index_path
 from frsearch.search import Hit, Snippet
@@ -28,8 +28,6 @@ EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 
 # Control characters (C0, C1, DEL) never reach the terminal from a document.
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
-# Lone surrogates: bytes of a file name that are not UTF-8 (they cannot be printed as they are).
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def _safe(text: str) -> str:
@@ -38,7 +36,7 @@ def _safe(text: str) -> str:
 
 
 def _safe_snippet(text: str) -> str:
-    return _SURROGATE_RE.sub("\ufffd", _CONTROL_RE.sub(" ", text))
+    return SURROGATE_RE.sub("\ufffd", _CONTROL_RE.sub(" ", text))
 
 
 def _json(data: Any, indent: int | None = None) -> str:

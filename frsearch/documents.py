@@ -145,23 +145,23 @@ codecs.register_error("latin1fallback", _latin1_fallback)
 # C0/C1 control characters other than tab and newlines, removed from indexed text.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 # Lone surrogates are not text (they cannot be written as UTF-8): replaced by U+FFFD.
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
     """Normalise newlines and drop control characters that documents sometimes carry."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
-    return _SURROGATE_RE.sub("\ufffd", _CONTROL_RE.sub("", text))
+    return SURROGATE_RE.sub("\ufffd", _CONTROL_RE.sub("", text))
 
 
 def display_name(name: str) -> str:
     """A file name as text: bytes that are not UTF-8 (lone surrogates) written as \\xNN."""
-    if not _SURROGATE_RE.search(name):
+    if not SURROGATE_RE.search(name):
         return name
     try:
         return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:  # surrogates that do not stand for bytes
-        return _SURROGATE_RE.sub("\ufffd", name)
+        return SURROGATE_RE.sub("\ufffd", name)
 
 
 # ---------------------------------------------------------------------------

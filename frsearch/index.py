@@ -39,6 +39,7 @@ from frsearch.analysis import FrenchAnalyzer, FrenchPositions
 from frsearch.codec import LeanW3Codec
 from frsearch.documents import (
     MAX_FILE_SIZE,
+    SURROGATE_RE,
     SUPPORTED_SUFFIXES,
     Document,
     SkippedFile,
@@ -881,11 +882,10 @@ _TOC_TEMP_RE = re.compile(rf"_{INDEX_NAME}_\d+\.toc\..+")
 # occurs in a file name, so every other value is stored as it is, and the
 # mapping is exact both ways.
 _KEY_MARK = "\x00"
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def _encode_key(value: str) -> str:
-    if value.startswith(_KEY_MARK) or _SURROGATE_RE.search(value):
+    if value.startswith(_KEY_MARK) or SURROGATE_RE.search(value):
         return _KEY_MARK + value.encode("utf-8", "surrogatepass").decode("latin-1")
     return value
 
