@@ -14,10 +14,12 @@ spelling always give the same term (``université`` and ``universite``).
 
 from __future__ import annotations
 
+import pickle
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from importlib import resources
 from typing import Iterator
 
@@ -309,6 +311,13 @@ class FrenchPositions(Positions):
         encode = self.encode
         for term, positions in term_positions(value).items():
             yield (term, len(positions), len(positions) * boost, encode(positions))
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        # Positions.decode_positions with the deltas summed by accumulate (queries decode
+        # the positions of every candidate of a phrase or of the proximity bonus).
+        if not valuestring.endswith(b"."):
+            valuestring += b"."
+        return list(accumulate(pickle.loads(valuestring[4:])))
 
 
 # ---------------------------------------------------------------------------

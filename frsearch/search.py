@@ -23,11 +23,13 @@ spellings of indexed words before it is given up.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 import fnmatch
 import heapq
 from collections import Counter
-from itertools import accumulate, repeat
+from itertools import accumulate, chain, compress, filterfalse, repeat
 import math
+from operator import add, mul, truediv
 import os
 import re
 import threading
@@ -993,16 +995,17 @@ class Engine:
                     # tf / (tf + k1 * norm): one BM25 per field, added up.
                     sat = self.saturation(f)
                     fw = w * factor
-                    part = {d: fw * tf / (tf + sat[d]) for d, tf in postings.items()}
+                    docs, tfs = list(postings), list(postings.values())
+                    part = dict(zip(docs, map(
+                        truediv, map(fw.__mul__, tfs), map(add, tfs, map(sat.__getitem__, docs))
+                    )))
                 else:
                     norms = self.norms(f)
                     part = {d: w * tf / norms[d] for d, tf in postings.items()}
                 if pseudo is None:
                     pseudo = part  # the longest field first: the others are merged into it
                 else:
-                    get = pseudo.get
-                    for d, value in part.items():
-                        pseudo[d] = get(d, 0.0) + value
+                    _add_into(pseudo, part)
             if pseudo is None:
                 continue
             if opts.field_mode != "sum":
@@ -1080,8 +1083,7 @@ class Engine:
         if isinstance(node, Either):
             merged: dict[int, float] = {}
             for clause in node.clauses:
-                for d, s in self.evaluate(clause, ctx).items():
-                    merged[d] = merged.get(d, 0.0) + s
+                _add_into(merged, self.evaluate(clause, ctx))
             return merged
         if isinstance(node, Group):
             return self._evaluate_group(node, ctx)
@@ -1109,26 +1111,23 @@ class Engine:
         if result is None:
             if should:
                 # Free words: any of them, with a coordination factor.
-                counts: Counter[int] = Counter()
                 ordered = sorted(should, key=len, reverse=True)
                 result = dict(ordered[0])
                 for scores in ordered[1:]:
-                    get = result.get
-                    for d, value in scores.items():
-                        result[d] = get(d, 0.0) + value
-                for scores in should:
-                    counts.update(scores.keys())
+                    _add_into(result, scores)
                 if opts.proximity_weight > 0 and len(clauses) > 1:
                     self._proximity_bonus(clauses, should, result, ctx)
                 n = len(should)
                 if n > 1:
+                    counts = Counter(chain.from_iterable(should))
+                    if opts.all_words_first and group is ctx.root:
+                        ctx.first.update(d for d, c in counts.items() if c == n)
                     p = opts.coordination
-                    for d in result:
-                        c = counts[d]
-                        bonus = (c / n) ** p if p else 1.0
-                        result[d] *= bonus
-                        if opts.all_words_first and c == n and group is ctx.root:
-                            ctx.first.add(d)
+                    if p:
+                        bonus = [(c / n) ** p for c in range(n + 1)]
+                        result = dict(zip(result, map(
+                            mul, result.values(), map(bonus.__getitem__, map(counts.__getitem__, result))
+                        )))
             else:
                 # Only exclusions: every document but those.
                 result = {d: 0.0 for d in self.reader.all_doc_ids()}
@@ -1237,10 +1236,7 @@ class Engine:
             ordered = sorted(scores.items(), key=lambda kv: (-self.mtime_ns(kv[0]), kv[0]))
             top = ordered[offset : offset + limit]
         else:
-            first = ctx.first
-            top = heapq.nlargest(
-                offset + limit, scores.items(), key=lambda kv: (kv[0] in first, kv[1], -kv[0])
-            )[offset:]
+            top = _best(scores, offset + limit, ctx.first)[offset:]
         hits = []
         for rank, (docnum, score) in enumerate(top, offset + 1):
             hit = self._hit(docnum, score, rank, ctx, snippets, fragments, fragment_chars)
@@ -1315,11 +1311,47 @@ class _Context:
         return out
 
 
+def _add_into(total: dict[int, float], scores: dict[int, float]) -> None:
+    """Add ``scores`` into ``total`` (new documents keep their order), with C-level iterators."""
+    old = list(filter(total.__contains__, scores))
+    new = list(filterfalse(total.__contains__, scores))
+    get = scores.__getitem__
+    total.update(zip(old, map(add, map(total.__getitem__, old), map(get, old))))
+    total.update(zip(new, map(get, new)))
+
+
+def _best(scores: dict[int, float], k: int, first: set[int]) -> list[tuple[int, float]]:
+    """The ``k`` best (docnum, score) pairs: ``first`` documents, then higher scores, then lower docnums."""
+    if k <= 0 or not scores:
+        return []
+    if first:
+        return heapq.nlargest(k, scores.items(), key=lambda kv: (kv[0] in first, kv[1], -kv[0]))
+    # Without a key function heapq stays in C; ties at the cut are settled by docnum below.
+    best = heapq.nlargest(k, scores.values())
+    cut = best[-1]
+    if len(scores) > k:
+        kept = list(compress(scores, map(cut.__le__, scores.values())))
+        chosen = list(zip(kept, map(scores.__getitem__, kept)))
+    else:
+        chosen = list(scores.items())
+    chosen.sort(key=lambda kv: (-kv[1], kv[0]))
+    return chosen[:k]
+
+
 def _in_order(positions: list[Sequence[int]], reach: int) -> bool:
     """Whether each word follows the previous one at most ``reach`` positions later."""
     ends = set(positions[0])
     for following in positions[1:]:
-        ends = {q for q in following if any(0 < q - p <= reach for p in ends)}
+        if len(ends) * reach <= 4 * len(following) + 64:
+            # Every position a following word may take, then those it does take.
+            ends = {p + k for p in ends for k in range(1, reach + 1)}.intersection(following)
+        else:
+            starts = sorted(ends)
+            ends = set()
+            for q in following:
+                i = bisect_left(starts, q)  # starts[i - 1] is the closest position before q
+                if i and q - starts[i - 1] <= reach:
+                    ends.add(q)
         if not ends:
             return False
     return True

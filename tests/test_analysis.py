@@ -122,6 +122,8 @@ def test_fused_indexing_path_gives_the_analyzer_postings() -> None:
         for t in analyze(text):
             expected.setdefault(t.term, []).append(t.position)
         assert term_positions(text) == expected
+        for _term, _freq, _weight, encoded in fast:
+            assert FrenchPositions().decode_positions(encoded) == Positions().decode_positions(encoded)
 
 
 def test_term_spans_match_analyze() -> None:

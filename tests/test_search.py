@@ -301,3 +301,52 @@ def test_positions_are_the_same_cached_or_read_again(seed_index: frsearch.Index)
             expected[m.id()] = list(m.value_as("positions"))
             m.next()
         assert fresh == expected
+
+
+# The engine's bulk helpers against the plain loops they replace.
+
+def _plain_in_order(positions: list[list[int]], reach: int) -> bool:
+    ends = set(positions[0])
+    for following in positions[1:]:
+        ends = {q for q in following if any(0 < q - p <= reach for p in ends)}
+        if not ends:
+            return False
+    return True
+
+
+def test_in_order_agrees_with_the_plain_pairwise_check() -> None:
+    import random
+
+    from frsearch.search import _in_order
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        span = rng.randint(1, 200)
+        positions = [
+            sorted(rng.sample(range(span), rng.randint(1, min(span, 60))))
+            for _ in range(rng.randint(1, 4))
+        ]
+        reach = rng.choice([1, 1, 2, 3, 5, 50])
+        assert _in_order(positions, reach) == _plain_in_order(positions, reach)
+
+
+def test_best_orders_by_score_then_docnum_like_a_full_sort() -> None:
+    import random
+
+    from frsearch.search import _best
+
+    rng = random.Random(11)
+    for _ in range(2000):
+        scores = {rng.randint(0, 500): float(rng.randint(0, 15)) for _ in range(rng.randint(0, 200))}
+        first = set(rng.sample(sorted(scores), min(len(scores), 3))) if rng.random() < 0.3 else set()
+        k = rng.randint(1, 40)
+        expected = sorted(scores.items(), key=lambda kv: (kv[0] not in first, -kv[1], kv[0]))[:k]
+        assert _best(scores, k, first) == expected
+
+
+def test_add_into_sums_and_keeps_the_order_of_new_documents() -> None:
+    from frsearch.search import _add_into
+
+    total = {5: 1.0, 2: 0.5}
+    _add_into(total, {9: 2.0, 2: 0.25, 1: 3.0})
+    assert list(total.items()) == [(5, 1.0), (2, 0.75), (9, 2.0), (1, 3.0)]
