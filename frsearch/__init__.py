@@ -7,6 +7,7 @@
 ['a']
 """
 
+from frsearch import _startup  # noqa: F401  (first: it shapes how Whoosh is imported)
 from frsearch.analysis import AnalyzedTerm, FrenchAnalyzer, analyze, fold, stem
 from frsearch.documents import Document, read_document
 from frsearch.errors import (

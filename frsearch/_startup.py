@@ -1,0 +1,61 @@
+"""Import Whoosh without two standard-library packages it never uses in frsearch.
+
+``whoosh.compat`` imports ``urllib.request`` for a download helper that
+frsearch never calls, and ``cached_property`` (which ``whoosh.reading`` needs)
+imports ``asyncio`` for coroutine methods that Whoosh does not have. The two
+pull in http.client, email, ssl, socket and the event loop: about a sixth of
+the import time of ``frsearch query``, which a CLI user feels on every call.
+
+This module is imported first by ``frsearch/__init__.py``. While it imports
+those two Whoosh modules, a stand-in takes the place of each package in
+``sys.modules``; the stand-in's functions (the only names the two modules take
+from it) import the real package when called. The stand-ins are removed
+straight after, so any other code importing ``urllib.request`` or ``asyncio``
+gets the real package. Nothing is done for a package that is already loaded.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import Any, Callable
+
+#: Package -> the functions Whoosh's modules take from it.
+_STAND_INS = {
+    "urllib.request": ("urlretrieve",),
+    "asyncio": ("iscoroutinefunction", "ensure_future"),
+}
+
+
+def _deferred(module: str, name: str) -> Callable[..., Any]:
+    """A function that imports ``module`` when called and calls its ``name``."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def _import_whoosh() -> None:
+    if "whoosh.reading" in sys.modules:
+        return
+    placed = {}
+    for module, names in _STAND_INS.items():
+        if module in sys.modules:
+            continue
+        stand_in = types.ModuleType(module, "frsearch's stand-in while Whoosh is imported")
+        for name in names:
+            setattr(stand_in, name, _deferred(module, name))
+        sys.modules[module] = placed[module] = stand_in
+    try:
+        import whoosh.compat  # noqa: F401
+        import whoosh.reading  # noqa: F401
+    finally:
+        for module, stand_in in placed.items():
+            if sys.modules.get(module) is stand_in:
+                del sys.modules[module]
+
+
+_import_whoosh()

@@ -1,0 +1,64 @@
+"""Importing frsearch: what it leaves out, and that it changes nothing for other code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def run_python(code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_import_leaves_out_urllib_request_and_asyncio() -> None:
+    out = run_python(
+        """
+        import sys
+        import frsearch
+        print(sorted(m for m in ("urllib.request", "asyncio", "http.client", "ssl") if m in sys.modules))
+        """
+    )
+    assert out == "[]"
+
+
+def test_other_code_still_gets_the_real_packages() -> None:
+    out = run_python(
+        """
+        import frsearch
+        import asyncio, urllib.request
+        import cached_property, whoosh.compat
+
+        class Thing:
+            @cached_property.cached_property
+            def plain(self):
+                return 5
+
+            @cached_property.cached_property
+            async def later(self):
+                return 6
+
+        async def main():
+            return await Thing().later
+
+        print(Thing().plain, asyncio.run(main()), callable(urllib.request.urlopen))
+        print(whoosh.compat.urlretrieve.__name__, callable(whoosh.compat.urlretrieve))
+        """
+    )
+    assert out.splitlines() == ["5 6 True", "urlretrieve True"]
+
+
+def test_packages_already_loaded_are_left_alone() -> None:
+    out = run_python(
+        """
+        import asyncio, sys
+        real = sys.modules["asyncio"]
+        import frsearch, cached_property
+        print(cached_property.asyncio is real)
+        """
+    )
+    assert out == "True"
