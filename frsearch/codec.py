@@ -1,4 +1,4 @@
-"""Whoosh's W3 codec with a leaner posting writer, for indexing speed.
+"""Whoosh's W3 codec and writers with less per-posting overhead, for indexing speed.
 
 At commit time Whoosh's field writer looks up the length of the document for
 every single posting and runs four type assertions per posting. This writer
@@ -11,11 +11,18 @@ path is part of the on-disk format.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import pickle
+from itertools import islice
+from typing import Any, Iterable, Iterator
 
+from whoosh import multiproc
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
+from whoosh.writing import PostingPool, SegmentWriter
 
-__all__ = ["LeanW3Codec"]
+__all__ = ["LeanMpWriter", "LeanSegmentWriter", "LeanW3Codec"]
+
+#: Postings pickled together in a sort run (Whoosh pickles each posting on its own).
+RUN_CHUNK = 4096
 
 
 class LeanW3Codec(W3Codec):
@@ -80,3 +87,71 @@ class LeanFieldWriter(W3FieldWriter):
             self.finish_term()
         if last_field is not None:
             self.finish_field()
+
+
+class LeanPostingPool(PostingPool):
+    """Whoosh's posting pool, with sort runs written and read a chunk of postings at a time.
+
+    A writer sorts postings in memory up to ``limitmb`` (Whoosh's estimate) and
+    spills each sorted run to a temporary file; the runs are merged at commit.
+    Whoosh pickles and unpickles every posting with its own call (about 10 µs
+    each, so about a third of a large build's time went there); here a call
+    handles RUN_CHUNK postings. The memory estimate, so when runs are spilled,
+    and the merged order are Whoosh's.
+    """
+
+    def add(self, item: tuple) -> None:
+        # PostingPool.add without its type assertions; the same size estimate.
+        self.fieldnames.add(item[0])
+        self.currentsize += 150 + len(item[0]) + 2 * len(item[1]) + len(item[4] or b"")
+        if self.currentsize > self.limit:
+            self.save()
+        self.current.append(item)
+
+    def _write_run(self, f: Any, items: Iterable[tuple]) -> None:
+        iterator = iter(items)
+        while chunk := list(islice(iterator, RUN_CHUNK)):
+            pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+        f.close()
+
+    def _read_run(self, path: str) -> Iterator[tuple]:
+        f = self._open_run(path)
+        try:
+            while True:
+                try:
+                    chunk = pickle.load(f)
+                except EOFError:
+                    return
+                yield from chunk
+        finally:
+            f.close()
+            self._remove_run(path)
+
+
+class LeanSegmentWriter(SegmentWriter):
+    """Whoosh's SegmentWriter with a LeanPostingPool."""
+
+    def __init__(self, ix: Any, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        # Replaced while still empty; the same temporary storage, segment and limit.
+        self.pool = LeanPostingPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
+
+
+class _LeanSubWriterTask(multiproc.SubWriterTask):
+    def run(self) -> None:
+        # This runs in a child process that exists for this task alone: the
+        # SegmentWriter its Whoosh code creates may as well be the lean one.
+        multiproc.SegmentWriter = LeanSegmentWriter
+        super().run()
+
+
+class LeanMpWriter(multiproc.MpWriter):
+    """Whoosh's multiprocess writer whose worker processes use LeanSegmentWriter."""
+
+    def _new_task(self) -> Any:
+        task = _LeanSubWriterTask(
+            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment
+        )
+        self.tasks.append(task)
+        task.start()
+        return task

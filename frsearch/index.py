@@ -36,7 +36,7 @@ from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
 from frsearch.analysis import FrenchAnalyzer, FrenchPositions
-from frsearch.codec import LeanW3Codec
+from frsearch.codec import LeanMpWriter, LeanSegmentWriter, LeanW3Codec
 from frsearch.documents import (
     MAX_FILE_SIZE,
     SURROGATE_RE,
@@ -60,6 +60,9 @@ __all__ = ["DEFAULT_INDEX_DIR", "FORMAT_VERSION", "Index", "SyncReport", "defaul
 PARALLEL_MIN_DOCS = 5000
 PARALLEL_PROCS = 2
 PARALLEL_BATCH = 256
+#: Memory (Whoosh's estimate, in MB) of postings a writer process sorts in memory before
+#: spilling a sorted run to disk; runs are merged at commit.
+WRITER_LIMIT_MB = 128
 
 #: Bumped whenever what is written to disk changes; an index of another format must be rebuilt.
 FORMAT_VERSION = 1
@@ -529,13 +532,19 @@ class Index:
         Segments are written as separate files: Whoosh reads a compound file by
         copying each part into memory, which made opening a large index slow.
         """
-        options: dict[str, Any] = {"timeout": wait, "delay": 0.1, "codec": LeanW3Codec(), "compound": False}
+        options: dict[str, Any] = {
+            "timeout": wait, "delay": 0.1, "codec": LeanW3Codec(), "compound": False,
+            "limitmb": WRITER_LIMIT_MB,
+        }
         if procs > 1:
             # Each process writes its own segment; they are not merged at the end
             # (merging would cost what the second process saved).
             options.update(procs=procs, multisegment=True, batchsize=PARALLEL_BATCH)
         try:
-            writer = self._ix.writer(**options)
+            if procs > 1:
+                writer = LeanMpWriter(self._ix, **options)
+            else:
+                writer = LeanSegmentWriter(self._ix, **options)
         except LockError:
             where = self.path or "this in-memory index"
             raise IndexLockedError(

@@ -8,10 +8,11 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import RamStorage
 
 import frsearch
-from frsearch.codec import LeanW3Codec
+from frsearch.codec import LeanSegmentWriter, LeanW3Codec
 from frsearch.documents import read_document
 from frsearch.index import KIND_DOC, _fields_of, make_schema
 from frsearch.search import Engine
+from frsearch.storage import PrivateTempRamStorage
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -55,6 +56,22 @@ def dump(ix: object) -> list:
 
 def test_lean_codec_writes_the_same_postings_and_lengths() -> None:
     assert dump(build(LeanW3Codec())) == dump(build(W3Codec()))
+
+
+def test_lean_writer_spilling_many_sort_runs_writes_the_same_index() -> None:
+    # A tiny memory limit makes the writer spill hundreds of sort runs, more than
+    # Whoosh merges at once, so runs are also merged into runs before the end.
+    storage = PrivateTempRamStorage()
+    ix = storage.create_index(make_schema(), indexname="MAIN")
+    writer = LeanSegmentWriter(ix, codec=LeanW3Codec(), limitmb=0.02)
+    for doc in sample_documents():
+        writer.add_document(**_fields_of(doc, KIND_DOC))
+    assert len(writer.pool.runs) > 128
+    writer.commit()
+    try:
+        assert dump(ix) == dump(build(W3Codec()))
+    finally:
+        storage.remove_temp_folder()
 
 
 def test_lean_codec_gives_the_same_hits() -> None:
