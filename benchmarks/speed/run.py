@@ -254,12 +254,16 @@ def print_table(res: dict[str, Any]) -> None:
         rows.append("index build (own process each, on disk)")
         for label, key, scale, digits in (
             ("wall time (s)", "seconds", 1, 1),
-            ("CPU time (s)", "cpu_seconds", 1, 1),
+            ("CPU time, main process (s)", "cpu_seconds", 1, 1),
+            ("CPU time, writer subprocesses (s)", "children_cpu_seconds", 1, 1),
             ("documents/s", "docs_per_s", 1, 0),
             ("MB of text/s", "text_mb_per_s", 1, 2),
         ):
             rows.append((label, f[key] * scale, w[key] * scale, digits))
-        rows.append(("peak RSS, VmHWM (MB)", f["peak_rss_kb"] * 1024 / MB, w["peak_rss_kb"] * 1024 / MB, 0))
+        rows.append(("peak RSS, all processes (MB, sampled)", (f["tree_peak_rss_kb"] or 0) * 1024 / MB,
+                     (w["tree_peak_rss_kb"] or 0) * 1024 / MB, 0))
+        rows.append(("  peak RSS, main process, VmHWM (MB)", f["peak_rss_kb"] * 1024 / MB,
+                     w["peak_rss_kb"] * 1024 / MB, 0))
         rows.append(("  RSS before build (MB)", f["rss_before_kb"] * 1024 / MB,
                      w["rss_before_kb"] * 1024 / MB, 0))
         rows.append(("index size on disk (MB)", f["index_bytes"] / MB, w["index_bytes"] / MB, 1))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import time
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import (  # noqa: E402
     ENGINES,
+    TreePeakRss,
     load_corpus,
     load_queries,
     proc_status_kb,
@@ -62,9 +64,11 @@ def do_build(args: argparse.Namespace) -> dict[str, Any]:
         build = build_whoosh
     docs = load_corpus(args.corpus, args.max_docs)
     rss_before = proc_status_kb("VmRSS")
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    build(docs, args.index)
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    with TreePeakRss() as tree:
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        build(docs, args.index)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "engine": args.engine,
         "docs": len(docs),
@@ -73,6 +77,9 @@ def do_build(args: argparse.Namespace) -> dict[str, Any]:
         "cpu_seconds": cpu,
         "rss_before_kb": rss_before,
         "peak_rss_kb": proc_status_kb("VmHWM"),
+        # With writer subprocesses: their CPU time, and the sampled peak of the whole tree.
+        "children_cpu_seconds": children.ru_utime + children.ru_stime,
+        "tree_peak_rss_kb": tree.peak_kb,
     }
 
 
