@@ -9,9 +9,11 @@ the import time of ``frsearch query``, which a CLI user feels on every call.
 This module is imported first by ``frsearch/__init__.py``. While it imports
 those two Whoosh modules, a stand-in takes the place of each package in
 ``sys.modules``; the stand-in's functions (the only names the two modules take
-from it) import the real package when called. The stand-ins are removed
-straight after, so any other code importing ``urllib.request`` or ``asyncio``
-gets the real package. Nothing is done for a package that is already loaded.
+from it) import the real package when called, except for
+``iscoroutinefunction``, which every reader calls once (see below). The
+stand-ins are removed straight after, so any other code importing
+``urllib.request`` or ``asyncio`` gets the real package. Nothing is done for a
+package that is already loaded.
 """
 
 from __future__ import annotations
@@ -28,8 +30,25 @@ _STAND_INS = {
 }
 
 
+def _iscoroutinefunction(func: Any) -> bool:
+    """``asyncio.iscoroutinefunction``, without importing asyncio to answer.
+
+    asyncio's answer is inspect's, or true for a function carrying a private
+    marker object of ``asyncio.coroutines``; before that module is loaded no
+    function can carry it. (Whoosh's readers ask this of a method once each.)
+    """
+    coroutines = sys.modules.get("asyncio.coroutines")
+    if coroutines is not None:
+        return bool(coroutines.iscoroutinefunction(func))
+    import inspect
+
+    return inspect.iscoroutinefunction(func)
+
+
 def _deferred(module: str, name: str) -> Callable[..., Any]:
     """A function that imports ``module`` when called and calls its ``name``."""
+    if (module, name) == ("asyncio", "iscoroutinefunction"):
+        return _iscoroutinefunction
 
     def call(*args: Any, **kwargs: Any) -> Any:
         return getattr(importlib.import_module(module), name)(*args, **kwargs)

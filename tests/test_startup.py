@@ -15,11 +15,16 @@ def run_python(code: str) -> str:
     return done.stdout.strip()
 
 
-def test_import_leaves_out_urllib_request_and_asyncio() -> None:
+def test_import_and_search_leave_out_urllib_request_and_asyncio() -> None:
     out = run_python(
         """
         import sys
         import frsearch
+        with frsearch.Index() as index:
+            index.add("a", "Titre", "Les États-Unis ont placé Xiaomi sur liste noire.")
+            index.delete("a")  # a reader with deletions asks Whoosh's cached_property
+            index.add("b", "Titre", "Xiaomi, encore.")
+            assert [hit.id for hit in index.search("xiaomi")] == ["b"]
         print(sorted(m for m in ("urllib.request", "asyncio", "http.client", "ssl") if m in sys.modules))
         """
     )
