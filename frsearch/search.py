@@ -687,7 +687,7 @@ class Engine:
             column = _length_column(leaf, fieldname)
             raw = _column_bytes(column, leaf.doc_count_all())
             if raw is not None:
-                out.extend(table[b] for b in raw)
+                out.extend(map(table.__getitem__, raw))
             elif column is None:
                 out.extend(leaf.doc_field_length(d, fieldname) or 0 for d in range(leaf.doc_count_all()))
             else:
@@ -744,7 +744,10 @@ class Engine:
         if cached is None:
             b = self.options.b.get(fieldname, 0.75)
             avg = self._avg.get(fieldname) or 1.0
-            cached = [1.0 - b + b * n / avg for n in self.lengths(fieldname)]
+            lengths = self.lengths(fieldname)
+            # Lengths take few distinct values (Whoosh stores them in one byte).
+            table = {n: 1.0 - b + b * n / avg for n in set(lengths)}
+            cached = list(map(table.__getitem__, lengths))
             self._derived[key] = cached
         return cached
 
@@ -754,7 +757,9 @@ class Engine:
         cached = self._derived.get(key)
         if cached is None:
             k1 = self.options.k1
-            cached = [k1 * n for n in self.norms(fieldname)]
+            norms = self.norms(fieldname)
+            table = {n: k1 * n for n in set(norms)}
+            cached = list(map(table.__getitem__, norms))
             self._derived[key] = cached
         return cached
 
