@@ -315,6 +315,15 @@ class FrenchPositions(Positions):
         for term, positions in term_positions(value).items():
             yield (term, len(positions), len(positions) * boost, encode(positions))
 
+    def index_items(self, value: str) -> list[tuple[bytes, int, float, bytes]]:
+        """What Whoosh's ``TEXT.index(value)`` yields with this format, as one list."""
+        boost = self.field_boost
+        encode = self.encode
+        return [
+            (term.encode("utf-8"), len(positions), len(positions) * boost, encode(positions))
+            for term, positions in term_positions(value).items()
+        ]
+
     def encode(self, poslist: list[int]) -> bytes:
         # Positions.encode with the deltas taken by C-level iterators (once per posting).
         deltas = list(map(sub, poslist, chain((0,), poslist)))

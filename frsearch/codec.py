@@ -11,13 +11,17 @@ path is part of the on-disk format.
 
 from __future__ import annotations
 
+import copyreg
 import pickle
 from itertools import islice
 from typing import Any, Iterable, Iterator
 
 from whoosh import multiproc
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
+from whoosh.fields import TEXT
 from whoosh.writing import PostingPool, SegmentWriter
+
+from frsearch.analysis import FrenchPositions
 
 __all__ = ["LeanMpWriter", "LeanSegmentWriter", "LeanW3Codec"]
 
@@ -128,13 +132,35 @@ class LeanPostingPool(PostingPool):
             self._remove_run(path)
 
 
+class _FrenchText(TEXT):
+    """A TEXT field with the FrenchPositions format, whose postings come in one list.
+
+    Only a writer's own copy of the schema holds these (see LeanSegmentWriter);
+    they are pickled as TEXT, so the index's schema never names this class.
+    """
+
+    def index(self, value: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not kwargs:
+            return self.format.index_items(value)
+        return super().index(value, **kwargs)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # Unpickled as a plain TEXT with the same attributes (TEXT has no __getstate__).
+        return (copyreg._reconstructor, (TEXT, object, None), self.__dict__)
+
+
 class LeanSegmentWriter(SegmentWriter):
-    """Whoosh's SegmentWriter with a LeanPostingPool."""
+    """Whoosh's SegmentWriter with a LeanPostingPool, and French text fields indexed in one step."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
         # Replaced while still empty; the same temporary storage, segment and limit.
         self.pool = LeanPostingPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
+        # self.schema is this writer's own copy (unpickled from the table of contents).
+        for name in self.schema.names():
+            field = self.schema[name]
+            if type(field) is TEXT and type(field.format) is FrenchPositions:
+                field.__class__ = _FrenchText
 
 
 class _LeanSubWriterTask(multiproc.SubWriterTask):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from whoosh.codec.whoosh3 import W3Codec
+from whoosh.fields import TEXT
 from whoosh.filedb.filestore import RamStorage
 
 import frsearch
@@ -72,6 +73,19 @@ def test_lean_writer_spilling_many_sort_runs_writes_the_same_index() -> None:
         assert dump(ix) == dump(build(W3Codec()))
     finally:
         storage.remove_temp_folder()
+
+
+def test_lean_writer_leaves_plain_text_fields_in_the_index_schema(tmp_path) -> None:
+    # The writer indexes French text fields in one step through a subclass of TEXT
+    # on its own copy of the schema; the schema it writes must still be plain TEXT.
+    with frsearch.Index(tmp_path / "ix") as index:
+        index.add("a", "Titre", "Les États-Unis ont placé Xiaomi sur liste noire.")
+    toc = b"".join(p.read_bytes() for p in (tmp_path / "ix").glob("*.toc"))
+    assert toc and b"_FrenchText" not in toc
+    with frsearch.Index.open(tmp_path / "ix") as index:
+        schema = index._ix.schema
+        assert type(schema["title"]) is TEXT and type(schema["body"]) is TEXT
+        assert [hit.id for hit in index.search("etats unis")] == ["a"]
 
 
 def test_lean_codec_gives_the_same_hits() -> None:
