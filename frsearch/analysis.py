@@ -48,9 +48,13 @@ __all__ = [
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _WORD = rf"(?:[^\W_]|[{_MARKS}])+"
 _APOSTROPHES = "'\u2019\u02bc\u2018"
-# A number with decimal or thousands separators stays one token: 7,7 and 1.000.
+#: An ordinal's suffix written after a space (13 ème, 1 er): its e may be accented,
+#: composed or not. The query parser keeps such an ordinal in one piece too.
+SPACED_ORDINAL = r"[ \u00a0\u202f](?i:i?(?:e\u0300?|è)mes?|(?:e\u0300?|è)res?|ers?)"
+# A number with decimal or thousands separators stays one token (7,7 and 1.000),
+# and so does an ordinal whose suffix follows a space.
 _TOKEN_RE = re.compile(
-    rf"\d+(?:[.,]\d+)+(?![^\W_])|{_WORD}(?:[{_APOSTROPHES}]{_WORD})*"
+    rf"\d+(?:(?:[.,]\d+)+|{SPACED_ORDINAL})(?![^\W_])|{_WORD}(?:[{_APOSTROPHES}]{_WORD})*"
 )
 _APOSTROPHE_RE = re.compile(f"[{_APOSTROPHES}]")
 
@@ -79,17 +83,74 @@ def fold(text: str) -> str:
 
     Decomposed and composed spellings fold alike. Characters that transliterate
     to punctuation or spaces (some scripts do) are dropped, except the separators
-    inside a number (``7,7``).
+    inside a number (``7,7``). Ordinals and roman numerals become their number,
+    so every way of writing one meets: ``13ème``, ``13e``, ``13 eme`` and
+    ``XIIIe`` fold to ``13``; ``1er``, ``1ère`` and ``Ier`` to ``1``.
     """
-    folded = unidecode(unicodedata.normalize("NFC", text)).lower()
-    if folded.isalnum():
-        return folded
-    if folded[:1].isdigit() and _NUMBER_RE.fullmatch(folded):
-        return folded
-    return "".join(ch for ch in folded if ch.isalnum())
+    written = unidecode(unicodedata.normalize("NFC", text))
+    folded = written.lower()
+    if not folded.isalnum():
+        if folded[:1].isdigit() and _NUMBER_RE.fullmatch(folded):
+            return folded
+        folded = "".join(ch for ch in folded if ch.isalnum())
+    if folded[:1].isdigit():
+        return _ordinal_number(folded) or folded
+    if written[:1] in _ROMAN_DIGITS:
+        return _roman_number(written) or folded
+    return folded
 
 
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)+")
+# Folded ordinals: 13e, 13eme, 13ieme (and "13 ème", joined by fold), 1er, 1ere, 1re,
+# 2nd, 2nde, and their plurals.
+_ORDINAL_RE = re.compile(r"(\d+)(?:i?eme|e|(er|ere|re)|(nde?))s?")
+# Roman numerals as written, before lowercasing: an uppercase numeral of I, V and X,
+# of two letters or more (XIX, IV) or with an ordinal suffix (XIXe, XIXème, Ve, Ier, Ière).
+# Single capitals alone (I, V, X) stay letters.
+_ROMAN_RE = re.compile(r"([IVX]+)(?:(i?eme|e)|(er|ere))?")
+_ROMAN_DIGITS = {"I": 1, "V": 5, "X": 10}
+
+
+def _ordinal_number(folded: str) -> str | None:
+    """The number of a folded ordinal (``13eme`` -> ``13``), or None for anything else."""
+    match = _ORDINAL_RE.fullmatch(folded)
+    if match is None:
+        return None
+    number, first, second = match.groups()
+    number = number.lstrip("0") or "0"
+    if (first and number != "1") or (second and number != "2"):
+        return None  # 3er, 4nd: not ordinals
+    return number
+
+
+def _roman_number(written: str) -> str | None:
+    """The number of a roman numeral or ordinal as written (``XIXe`` -> ``19``), or None."""
+    match = _ROMAN_RE.fullmatch(written)
+    if match is None:
+        return None
+    numeral, other, first = match.groups()
+    if len(numeral) == 1 and not (other or first):
+        return None
+    value = 0
+    for i, letter in enumerate(numeral):
+        digit = _ROMAN_DIGITS[letter]
+        following = _ROMAN_DIGITS[numeral[i + 1]] if i + 1 < len(numeral) else 0
+        value += -digit if digit < following else digit
+    if value > 39 or _roman(value) != numeral or (first and value != 1):
+        return None  # XXXX, IIX, VV, IIer: not a numeral of I, V and X, or not an ordinal
+    return str(value)
+
+
+def _roman(value: int) -> str:
+    """``value`` (1 to 39) in roman numerals, in their one canonical spelling."""
+    out = []
+    for digit, letters in ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while value >= digit:
+            out.append(letters)
+            value -= digit
+    return "".join(out)
+
+
 _STEMMER = snowballstemmer.stemmer("french")
 
 

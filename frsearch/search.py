@@ -40,7 +40,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from frsearch.analysis import analyze, stem, term_spans
+from frsearch.analysis import SPACED_ORDINAL, analyze, stem, term_spans
 from frsearch.errors import QueryError
 
 __all__ = [
@@ -193,13 +193,14 @@ def _collect_words(node: Any, out: list[Word], positive_only: bool) -> None:
 # Parsing
 
 _QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
+# An ordinal written with a space (13 ème) is one word, as the analyzer reads it.
 _LEX_RE = re.compile(
     r"""
     (?P<space>[\s»”]+)
   | (?P<lparen>\()
   | (?P<rparen>\))
   | (?P<quote>["«“„])
-  | (?P<word>[^\s()"«»“”„]+)
+  | (?P<word>\d+""" + SPACED_ORDINAL + r"""(?![^\W_])|[^\s()"«»“”„]+)
     """,
     re.VERBOSE,
 )

@@ -74,6 +74,28 @@ def test_numbers_are_kept() -> None:
     assert term_of("7,7") == "7,7"
 
 
+def test_ordinals_fold_to_their_number_and_keep_their_offsets() -> None:
+    text = "Au 13 ème étage, le XIXe siècle et la 1ère fois."
+    words = [(text[t.start : t.end], t.term, t.folded) for t in analyze(text)]
+    assert words == [
+        ("13 ème", "13", "13"),
+        ("étage", "etag", "etage"),
+        ("XIXe", "19", "19"),
+        ("siècle", "siecl", "siecle"),
+        ("1ère", "1", "1"),
+        ("fois", "fois", "fois"),
+    ]
+    tokens = FrenchAnalyzer()(text, positions=True, chars=True)
+    assert [(text[t.startchar : t.endchar], t.text) for t in tokens] == [(w, t) for w, t, _ in words]
+
+
+def test_roman_numerals_are_read_only_in_capitals() -> None:
+    assert term_of("XIV") == "14"
+    assert term_of("xiv") == "xiv"
+    assert term_of("Vie") == term_of("vie")
+    assert term_of("Ive") == "ive"
+
+
 def test_stopword_list_is_folded_and_complete() -> None:
     for word in ["le", "la", "les", "de", "des", "du", "et", "ou", "où", "à", "a", "qui", "que",
                  "est", "sont", "été", "avait", "aurait", "nous", "vous", "leur", "dans", "pour"]:
