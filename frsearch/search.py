@@ -16,7 +16,8 @@ Every word goes through the same French analyzer as the documents. Ranking is
 BM25 per field (title weighted higher) added up, or BM25F (``field_mode``). Free
 words are combined with OR and a coordination factor, so documents that contain
 more of the words rank higher; consecutive query words found next to each other
-earn a proximity bonus; question words (comment, quel, combien...) count only
+earn a proximity bonus; a hyphenated word finds its parts together or apart
+(together scores higher); question words (comment, quel, combien...) count only
 when nothing else is left; and a word that exists nowhere is expanded to close
 spellings of indexed words before it is given up.
 """
@@ -118,6 +119,7 @@ class Phrase:
     slop: int = 0
     fields: tuple[str, ...] = FIELDS
     text: str = ""
+    split: bool = False  # one written word the analyzer split (casse-croûte), not quoted
 
     def describe(self) -> str:
         where = "" if self.fields == FIELDS else f"{self.fields[0]}:"
@@ -175,9 +177,11 @@ def _collect_words(node: Any, out: list[Word], positive_only: bool) -> None:
     if node is None:
         return
     if isinstance(node, Word):
-        out.append(node)
+        if not any(word is node for word in out):  # a split word's parts appear twice
+            out.append(node)
     elif isinstance(node, Phrase):
-        out.extend(node.words)
+        for word in node.words:
+            _collect_words(word, out, positive_only)
     elif isinstance(node, Group):
         for child in node.must + node.should:
             _collect_words(child, out, positive_only)
@@ -340,6 +344,10 @@ class _Parser:
             node, modifier = self.parse_unary()
             if node is None:
                 continue
+            if isinstance(node, Phrase) and node.split and not (negate or modifier or required_next):
+                # A free split word: its parts next to each other, or any of them
+                # (casse-croûte finds "casse-croûte", and "casse" or "croûte" alone, lower).
+                node = Either([node, Group(should=list(node.words))])
             if negate or modifier == "-":
                 group.must_not.append(node)
                 last_should = None
@@ -465,8 +473,12 @@ def _word_node(text: str, fields: tuple[str, ...], notes: list[str]) -> Any:
             # Phrases match exact terms: a split word ending in a wildcard or fuzzy
             # part (etats-uni*) requires each of its parts instead.
             return Group(must=list(words))
-    # A word the analyzer splits (États-Unis, L1234-5) is a phrase of its parts.
-    return _node(words, 0, fields, text, notes, f"'{text}' is a stopword or punctuation: ignored")
+    # A word the analyzer splits (États-Unis, L1234-5) is a phrase of its parts. Unless
+    # it has a number (L1234-5), a free one also finds its parts apart (see parse_and).
+    node = _node(words, 0, fields, text, notes, f"'{text}' is a stopword or punctuation: ignored")
+    if isinstance(node, Phrase) and not any(ch.isdigit() for w in words for ch in w.term):
+        node.split = True
+    return node
 
 
 def parse_query(text: str) -> ParsedQuery:
