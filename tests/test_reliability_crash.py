@@ -24,7 +24,7 @@ import pytest
 from whoosh.filedb.filestore import FileStorage
 
 import frsearch
-from frsearch.index import INDEX_NAME, META_FILE
+from frsearch.index import FORMAT_VERSION, INDEX_NAME, META_FILE
 from tests.test_reliability_support import (
     SENTINEL_WORD,
     TALLY,
@@ -243,7 +243,7 @@ def test_debris_of_killed_runs_does_not_block_the_next_run(tmp_path: Path) -> No
     # Killed between frsearch.json and the first table of contents.
     where = tmp_path / "idx"
     where.mkdir()
-    (where / META_FILE).write_text('{"format": 1, "frsearch": "1.0.0", "created": 0}')
+    (where / META_FILE).write_text(f'{{"format": {FORMAT_VERSION}, "frsearch": "1.0.0", "created": 0}}')
     with pytest.raises(frsearch.IndexNotFoundError):
         frsearch.Index.open(where)
     assert run_cli("index", "--index", str(where), str(docs)).returncode == 0
