@@ -156,9 +156,19 @@ _STEMMER = snowballstemmer.stemmer("french")
 
 @lru_cache(maxsize=200_000)
 def stem(folded: str) -> str:
-    """Snowball French stem of an already folded word; numbers are kept as they are."""
+    """Snowball French stem of an already folded word; numbers are kept as they are.
+
+    Folding hides the accent of a feminine ``-ée``/``-ées`` (``salariee``), which
+    Snowball would then stem apart from ``-é``/``-és`` (``salarie``); such an
+    ending is read as ``-e``/``-es`` first, so ``salariée`` meets ``salarié``.
+    """
     if not folded or folded[0].isdigit():
         return folded
+    if len(folded) >= 5:
+        if folded.endswith("ee"):
+            folded = folded[:-1]
+        elif folded.endswith("ees"):
+            folded = folded[:-2] + "s"
     return _STEMMER.stemWord(folded)
 
 
