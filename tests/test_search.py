@@ -335,6 +335,33 @@ def test_positions_are_the_same_cached_or_read_again(seed_index: frsearch.Index)
         assert fresh == expected
 
 
+def test_every_spelling_of_an_ordinal_finds_the_others() -> None:
+    index = _index_of(
+        "Le bureau est dans le 13e arrondissement.",
+        "Une église du XIXe siècle.",
+        "Le 1er mai est chômé.",
+    )
+    for query in ("13ème arrondissement", "13eme", "13 ème", "XIIIe", "13e"):
+        assert [hit.id for hit in index.search(query)] == ["d0"], query
+    for query in ("19ème siècle", "XIXème", "19e"):
+        assert [hit.id for hit in index.search(query)][0] == "d1", query
+    hit = index.search("1ère mai")[0]
+    assert hit.id == "d2"
+    assert [hit.snippet.text[s:e] for s, e in hit.snippet.spans] == ["1er mai"]
+
+
+def test_an_ordinal_written_with_a_space_is_one_query_word() -> None:
+    assert parse_query("13 ème étage").describe() == "(13 etag)"
+    assert parse_query("le 1 er mai").describe() == "(1 mai)"
+    assert parse_query("1 erreur").describe() == "(1 erreur)"
+
+
+def test_a_phrase_matches_across_the_stopwords_it_leaves_out() -> None:
+    index = _index_of("La pause est toujours payée.", "Une pause très bien payée.", "La pause payée.")
+    assert {hit.id for hit in index.search('"pause payée"')} == {"d0", "d2"}
+    assert {hit.id for hit in index.search('"pause toujours payée"')} == {"d0", "d2"}
+
+
 # The engine's bulk helpers against the plain loops they replace.
 
 def _plain_in_order(positions: list[list[int]], reach: int) -> bool:
@@ -382,38 +409,3 @@ def test_add_into_sums_and_keeps_the_order_of_new_documents() -> None:
     total = {5: 1.0, 2: 0.5}
     _add_into(total, {9: 2.0, 2: 0.25, 1: 3.0})
     assert list(total.items()) == [(5, 1.0), (2, 0.75), (9, 2.0), (1, 3.0)]
-
-
-def _index_of(*bodies: str) -> frsearch.Index:
-    index = frsearch.Index()
-    index.add_documents({"id": f"d{i}", "title": "", "body": body} for i, body in enumerate(bodies))
-    return index
-
-
-
-
-def test_every_spelling_of_an_ordinal_finds_the_others() -> None:
-    index = _index_of(
-        "Le bureau est dans le 13e arrondissement.",
-        "Une église du XIXe siècle.",
-        "Le 1er mai est chômé.",
-    )
-    for query in ("13ème arrondissement", "13eme", "13 ème", "XIIIe", "13e"):
-        assert [hit.id for hit in index.search(query)] == ["d0"], query
-    for query in ("19ème siècle", "XIXème", "19e"):
-        assert [hit.id for hit in index.search(query)][0] == "d1", query
-    hit = index.search("1ère mai")[0]
-    assert hit.id == "d2"
-    assert [hit.snippet.text[s:e] for s, e in hit.snippet.spans] == ["1er mai"]
-
-
-def test_an_ordinal_written_with_a_space_is_one_query_word() -> None:
-    assert parse_query("13 ème étage").describe() == "(13 etag)"
-    assert parse_query("le 1 er mai").describe() == "(1 mai)"
-    assert parse_query("1 erreur").describe() == "(1 erreur)"
-
-
-def test_a_phrase_matches_across_the_stopwords_it_leaves_out() -> None:
-    index = _index_of("La pause est toujours payée.", "Une pause très bien payée.", "La pause payée.")
-    assert {hit.id for hit in index.search('"pause payée"')} == {"d0", "d2"}
-    assert {hit.id for hit in index.search('"pause toujours payée"')} == {"d0", "d2"}
