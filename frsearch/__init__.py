@@ -20,6 +20,7 @@ from frsearch.errors import (
 )
 from frsearch.index import Index, SyncReport, default_index_path
 from frsearch.search import Hit, ParsedQuery, SearchOptions, SearchResults, Snippet, parse_query
+from frsearch.synonyms import Synonyms, SynonymsError, load_synonyms, parse_synonyms
 
 __version__ = "1.0.0"
 
@@ -40,11 +41,15 @@ __all__ = [
     "SearchResults",
     "Snippet",
     "SyncReport",
+    "Synonyms",
+    "SynonymsError",
     "__version__",
     "analyze",
     "default_index_path",
     "fold",
+    "load_synonyms",
     "parse_query",
+    "parse_synonyms",
     "read_document",
     "stem",
 ]

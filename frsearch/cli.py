@@ -23,6 +23,7 @@ from frsearch.documents import SURROGATE_RE, display_name
 from frsearch.errors import FrsearchError, IndexLockedError
 from frsearch.index import Index, default_index_path
 from frsearch.search import Hit, Snippet
+from frsearch.synonyms import load_synonyms
 
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -198,10 +199,13 @@ def _open_for_reading(index_path: str | None) -> Index:
 @click.option("--sort", type=click.Choice(["score", "path", "mtime"]), default="score", show_default=True,
               help="Order of hits: best first, by path, or newest first.")
 @click.option("--explain", is_flag=True, help="Show how the query was read and which words each hit matched.")
+@click.option("--synonyms", "synonyms_path", metavar="FILE", default=None,
+              help="Also search the synonyms this file gives for the query's words "
+                   "(lines like 'CDD => contrat à durée déterminée' or 'CDI, contrat à durée indéterminée').")
 def query_command(
     words: tuple[str, ...], index_path: str | None, limit: int, offset: int,
     as_json: bool, as_jsonl: bool, fmt: str, page: int | None, under: str | None,
-    glob_pattern: str | None, sort: str, explain: bool,
+    glob_pattern: str | None, sort: str, explain: bool, synonyms_path: str | None,
 ) -> None:
     """Search the index and print ranked hits with highlighted snippets.
 
@@ -220,8 +224,10 @@ def query_command(
     text = " ".join(words)
     if page is not None:
         offset = (page - 1) * limit
+    synonyms = load_synonyms(synonyms_path) if synonyms_path else None
     with _open_for_reading(index_path) as index:
-        results = index.search(text, limit=limit, offset=offset, under=under, glob=glob_pattern, sort=sort)
+        results = index.search(text, limit=limit, offset=offset, under=under, glob=glob_pattern, sort=sort,
+                               synonyms=synonyms)
     if as_json or as_jsonl:
         rows = [hit.as_dict() for hit in results]
         if as_jsonl:

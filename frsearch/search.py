@@ -1216,6 +1216,7 @@ class Engine:
         under: str | None = None,
         glob: str | None = None,
         sort: str = "score",
+        synonyms: Any = None,
     ) -> SearchResults:
         """Run a query; return one page of ranked hits with highlighted snippets.
 
@@ -1223,6 +1224,8 @@ class Engine:
         index (``results.suggestion``). ``under`` and ``glob`` keep only files
         under a folder or matching a pattern; ``sort`` orders hits by
         ``"score"`` (best first), ``"path"`` or ``"mtime"`` (newest first).
+        ``synonyms`` (a :class:`frsearch.Synonyms`) adds the alternatives of
+        its rules to the query's words.
         Searching is safe from several threads: searches on one engine run one
         at a time.
         """
@@ -1231,13 +1234,15 @@ class Engine:
             raise QueryError("limit and offset must not be negative")
         if sort not in ("score", "path", "mtime"):
             raise QueryError(f"unknown sort order {sort!r}: use score, path or mtime")
+        expanded = synonyms.expand(parsed) if synonyms else parsed
         with self._lock:
-            return self._search(parsed, limit, offset, snippets, fragments, fragment_chars,
-                                suggest, under, glob, sort)
+            return self._search(expanded, limit, offset, snippets, fragments, fragment_chars,
+                                parsed if suggest else None, under, glob, sort)
 
     def _search(
         self, parsed: ParsedQuery, limit: int, offset: int, snippets: bool, fragments: int,
-        fragment_chars: int, suggest: bool, under: str | None, glob: str | None, sort: str,
+        fragment_chars: int, typed: ParsedQuery | None, under: str | None, glob: str | None,
+        sort: str,
     ) -> SearchResults:
         ctx = _Context(parsed.root)
         scores = self.evaluate(parsed.root, ctx)
@@ -1259,7 +1264,8 @@ class Engine:
         for rank, (docnum, score) in enumerate(top, offset + 1):
             hit = self._hit(docnum, score, rank, ctx, snippets, fragments, fragment_chars)
             hits.append(hit)
-        suggestion = self.suggest(parsed) if suggest else None
+        # Spelling help is for the words as typed, not for a synonym's.
+        suggestion = self.suggest(typed) if typed is not None else None
         return SearchResults(parsed, hits, total, offset, ctx.expansions, suggestion)
 
     def _hit(

@@ -73,6 +73,9 @@ def test_console_examples_show_real_output(tmp_path: Path, monkeypatch: pytest.M
     from click.testing import CliRunner
 
     shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    # The synonyms file the README shows next to its --synonyms example.
+    (synonyms,) = [b for b in blocks("text") if b.startswith("# synonyms.txt")]
+    (tmp_path / "synonyms.txt").write_text(synonyms, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FRSEARCH_INDEX", raising=False)
     runner = CliRunner()
