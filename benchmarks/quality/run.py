@@ -115,10 +115,13 @@ class SearchFailed(Exception):
 class FrsearchSystem:
     """frsearch through its public library API, in the default query mode."""
 
-    def __init__(self, tag: str, options: frsearch.SearchOptions, on_disk: bool) -> None:
+    def __init__(self, tag: str, options: frsearch.SearchOptions, on_disk: bool,
+                 synonyms: str | None = None) -> None:
         self.tag = tag
         self.options = options
         self.on_disk = on_disk
+        self.synonyms_path = synonyms
+        self.synonyms = frsearch.load_synonyms(synonyms) if synonyms else None
         self.index: frsearch.Index | None = None
 
     def describe(self) -> dict[str, Any]:
@@ -126,6 +129,7 @@ class FrsearchSystem:
             "engine": f"frsearch {frsearch.__version__}",
             "storage": "disk" if self.on_disk else "memory",
             "options": dataclasses.asdict(self.options),
+            "synonyms": self.synonyms_path,
         }
 
     def build(self, docs: list[dict[str, str]], workdir: str) -> None:
@@ -139,7 +143,7 @@ class FrsearchSystem:
         if engine.options is not self.options:
             engine.options = self.options
         try:
-            results = self.index.search(text, limit=limit, snippets=False)
+            results = self.index.search(text, limit=limit, snippets=False, synonyms=self.synonyms)
         except frsearch.QueryError as exc:
             raise SearchFailed(str(exc)) from None
         return [(hit.id, hit.score) for hit in results]
@@ -366,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a frsearch SearchOptions field, e.g. k1=1.0, coordination=0.5, b.title=0.3, "
                              "weights.title=3, all_words_first=false (repeatable)")
     parser.add_argument("--tag", default="frsearch", help="name of the frsearch run (default: frsearch)")
+    parser.add_argument("--synonyms", metavar="FILE", default=None,
+                        help="a synonyms file for frsearch's queries, as `frsearch query --synonyms` "
+                             "(default: none; the published figures use none)")
     parser.add_argument("--on-disk", action="store_true", help="index frsearch on disk (temporary) instead of in memory")
     parser.add_argument("--per-query", action="store_true", help="also write a per-query TSV for each system")
     args = parser.parse_args(argv)
@@ -380,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{collection.name}: {len(collection.docs):,} documents, {len(queries):,} judged queries run"
           + (f" ({unjudged} unjudged skipped)" if unjudged else ""), file=sys.stderr)
 
-    systems: list[Any] = [FrsearchSystem(args.tag, options, args.on_disk)]
+    systems: list[Any] = [FrsearchSystem(args.tag, options, args.on_disk, args.synonyms)]
     if args.baseline:
         systems.append(WhooshBaseline())
     # Stock Whoosh's RamStorage keeps temporary files in <tmp>/MAIN.tmp, one
