@@ -80,6 +80,8 @@ def test_lean_writer_leaves_plain_text_fields_in_the_index_schema(tmp_path) -> N
     # on its own copy of the schema; the schema it writes must still be plain TEXT.
     with frsearch.Index(tmp_path / "ix") as index:
         index.add("a", "Titre", "Les États-Unis ont placé Xiaomi sur liste noire.")
+        # The index's own schema object (shared with its searchers) is left alone.
+        assert type(index._ix.schema["body"]) is TEXT
     toc = b"".join(p.read_bytes() for p in (tmp_path / "ix").glob("*.toc"))
     assert toc and b"_FrenchText" not in toc
     with frsearch.Index.open(tmp_path / "ix") as index:
