@@ -13,13 +13,14 @@ Query syntax (English and French operators)::
     xiaomy~, xiaomy~2        fuzzy: up to 1 (or N) edits
 
 Every word goes through the same French analyzer as the documents. Ranking is
-BM25 per field (title weighted higher) added up, or BM25F (``field_mode``). Free
-words are combined with OR and a coordination factor, so documents that contain
-more of the words rank higher; consecutive query words found next to each other
-earn a proximity bonus; a hyphenated word finds its parts together or apart
-(together scores higher); question words (comment, quel, combien...) count only
-when nothing else is left; and a word that exists nowhere is expanded to close
-spellings of indexed words before it is given up.
+BM25 per field (title weighted higher, idf raised to a power) added up, or BM25F
+(``field_mode``). Free words are combined with OR and a coordination factor, so
+documents that contain more of the words (weighed by their idf) rank higher;
+consecutive query words found next to each other earn a proximity bonus; a
+hyphenated word finds its parts together or apart (together scores higher);
+question words (comment, quel, combien...) count only when nothing else is left;
+and a word that exists nowhere is expanded to close spellings of indexed words
+before it is given up.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ from __future__ import annotations
 from bisect import bisect_left
 import fnmatch
 import heapq
-from collections import Counter
-from itertools import accumulate, chain, compress, filterfalse, repeat
+from itertools import accumulate, compress, filterfalse, repeat
 import math
 from operator import add, mul, truediv
 import os
@@ -625,7 +625,11 @@ class SearchOptions:
     b: dict[str, float] = field(default_factory=lambda: {"title": 0.5, "body": 0.5})
     weights: dict[str, float] = field(default_factory=lambda: {"title": 2.0, "body": 1.0})
     # Free words: score * (matched / total) ** coordination; documents with every word first.
-    coordination: float = 1.0
+    # With coordination_mode "idf" each word counts its idf (matched and total are shares of
+    # the query's idf mass, so missing a rare word costs more than missing a common one);
+    # with "count" each word counts one.
+    coordination: float = 0.6
+    coordination_mode: str = "idf"
     all_words_first: bool = False
     typo_tolerance: bool = True
     expansion_weight: float = 0.7
@@ -644,6 +648,8 @@ class SearchOptions:
     # those found with the query's other words (the did-you-mean ranking).
     typo_mode: str = "nearest"
     typo_candidates: int = 3
+    # idf ** idf_exponent: above 1, rare words weigh more against common ones than in BM25.
+    idf_exponent: float = 1.5
 
 
 # ---------------------------------------------------------------------------
@@ -996,14 +1002,12 @@ class Engine:
         """BM25 score of one word (its best expansion) for every document that has it."""
         opts = self.options
         scores: dict[int, float] | None = None
-        n = max(self.doc_count, 1)
         k1 = opts.k1
         for term, weight in expansions:
             data = self.term_data(term, word.fields)
             if not data.df:
                 continue
-            idf = math.log(1.0 + (n - data.df + 0.5) / (data.df + 0.5))
-            factor = weight * idf * (k1 + 1.0)
+            factor = weight * self.idf(data.df) * (k1 + 1.0)
             pseudo: dict[int, float] | None = None
             for f, postings in sorted(data.docs.items(), key=lambda kv: -len(kv[1])):
                 if not postings:
@@ -1036,6 +1040,37 @@ class Engine:
                     if value > get(d, 0.0):
                         scores[d] = value
         return scores if scores is not None else {}
+
+    def idf(self, df: int) -> float:
+        """The idf of a term found in ``df`` documents: BM25's, raised to ``idf_exponent``."""
+        n = max(self.doc_count, 1)
+        idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        exponent = self.options.idf_exponent
+        return idf if exponent == 1.0 else idf**exponent
+
+    def clause_idf(self, clause: Any, ctx: "_Context") -> float:
+        """What a free clause weighs in idf coordination: the idf of its words, added up.
+
+        A word counts the idf of its best expansion (a typo's spellings weigh
+        ``expansion_weight``); a word the index does not have counts nothing.
+        """
+        if isinstance(clause, Word):
+            cached = ctx.words.get(_word_key(clause))
+            expansions = cached[0] if cached is not None else [(clause.term, 1.0)]
+            words = [(clause, expansions)]
+        else:
+            found: list[Word] = []
+            _collect_words(clause, found, True)
+            words = [(w, [(w.term, 1.0)]) for w in found]
+        total = 0.0
+        for word, expansions in words:
+            best = 0.0
+            for term, weight in expansions:
+                data = self.term_data(term, word.fields)
+                if data.df:
+                    best = max(best, weight * self.idf(data.df))
+            total += best
+        return total
 
     def phrase_docs(self, phrase: Phrase, within: set[int] | None = None) -> set[int]:
         """Documents where the phrase's words occur in order, ``slop`` other words apart at most.
@@ -1129,23 +1164,29 @@ class Engine:
         if result is None:
             if should:
                 # Free words: any of them, with a coordination factor.
+                if opts.coordination_mode == "idf":
+                    masses = [self.clause_idf(clause, ctx) for clause in clauses]
+                else:
+                    masses = [1.0] * len(should)
                 ordered = sorted(should, key=len, reverse=True)
                 result = dict(ordered[0])
                 for scores in ordered[1:]:
                     _add_into(result, scores)
                 if opts.proximity_weight > 0 and len(clauses) > 1:
                     self._proximity_bonus(clauses, should, result, ctx)
-                n = len(should)
-                if n > 1:
-                    counts = Counter(chain.from_iterable(should))
+                n = sum(masses)
+                if len(should) > 1 and n > 0:
+                    # The share of the query's words each document has (weighed by idf in "idf" mode).
+                    matched: dict[int, float] = {}
+                    for scores, mass in zip(should, masses):
+                        _add_into(matched, dict.fromkeys(scores, mass))
                     if opts.all_words_first and group is ctx.root:
-                        ctx.first.update(d for d, c in counts.items() if c == n)
+                        full = n * (1 - 1e-9)
+                        ctx.first.update(d for d, c in matched.items() if c >= full)
                     p = opts.coordination
                     if p:
-                        bonus = [(c / n) ** p for c in range(n + 1)]
-                        result = dict(zip(result, map(
-                            mul, result.values(), map(bonus.__getitem__, map(counts.__getitem__, result))
-                        )))
+                        shares = map(truediv, map(matched.__getitem__, result), repeat(n))
+                        result = dict(zip(result, map(mul, result.values(), map(pow, shares, repeat(p)))))
             else:
                 # Only exclusions: every document but those.
                 result = {d: 0.0 for d in self.reader.all_doc_ids()}
