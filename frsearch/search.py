@@ -1391,7 +1391,8 @@ def _best(scores: dict[int, float], k: int, first: set[int]) -> list[tuple[int, 
         return []
     if first:
         return heapq.nlargest(k, scores.items(), key=lambda kv: (kv[0] in first, kv[1], -kv[0]))
-    # Without a key function heapq stays in C; ties at the cut are settled by docnum below.
+    # Plain floats compare in C (a key function is a Python call per document); the
+    # documents tied at the cut are then settled by docnum.
     best = heapq.nlargest(k, scores.values())
     cut = best[-1]
     if len(scores) > k:
