@@ -260,7 +260,7 @@ def print_table(res: dict[str, Any]) -> None:
             ("MB of text/s", "text_mb_per_s", 1, 2),
         ):
             rows.append((label, f[key] * scale, w[key] * scale, digits))
-        rows.append(("peak RSS, all processes (MB, sampled)", (f["tree_peak_rss_kb"] or 0) * 1024 / MB,
+        rows.append(("peak memory, all processes (Pss, MB)", (f["tree_peak_rss_kb"] or 0) * 1024 / MB,
                      (w["tree_peak_rss_kb"] or 0) * 1024 / MB, 0))
         rows.append(("  peak RSS, main process, VmHWM (MB)", f["peak_rss_kb"] * 1024 / MB,
                      w["peak_rss_kb"] * 1024 / MB, 0))
