@@ -361,12 +361,6 @@ def test_an_ordinal_written_with_a_space_is_one_query_word() -> None:
     assert parse_query("1 erreur").describe() == "(1 erreur)"
 
 
-def test_a_phrase_matches_across_the_stopwords_it_leaves_out() -> None:
-    index = _index_of("La pause est toujours payée.", "Une pause très bien payée.", "La pause payée.")
-    assert {hit.id for hit in index.search('"pause payée"')} == {"d0", "d2"}
-    assert {hit.id for hit in index.search('"pause toujours payée"')} == {"d0", "d2"}
-
-
 # The engine's bulk helpers against the plain loops they replace.
 
 def _plain_in_order(positions: list[list[int]], reach: int) -> bool:
