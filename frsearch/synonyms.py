@@ -51,15 +51,17 @@ class Synonyms:
     """Rules mapping a sequence of index terms to alternative sequences."""
 
     rules: dict[tuple[str, ...], list[tuple[str, ...]]] = field(default_factory=dict)
+    #: Words in the longest left side (kept up to date by add(), not recounted per query).
+    longest: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.longest = max((len(key) for key in self.rules), default=0)
 
     def __len__(self) -> int:
         return len(self.rules)
 
-    @property
-    def longest(self) -> int:
-        return max((len(key) for key in self.rules), default=0)
-
     def add(self, source: tuple[str, ...], targets: list[tuple[str, ...]]) -> None:
+        self.longest = max(self.longest, len(source))
         known = self.rules.setdefault(source, [])
         for target in targets:
             if target != source and target not in known:
