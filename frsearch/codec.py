@@ -155,7 +155,9 @@ class LeanSegmentWriter(SegmentWriter):
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
         # Replaced while still empty; the same temporary storage, segment and limit.
-        self.pool = LeanPostingPool(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
+        pool = LeanPostingPool(self._tempstorage, self.newsegment)
+        pool.limit = self.pool.limit
+        self.pool = pool
         # A copy of its own (an index created in this process hands every writer its
         # schema object), as the table of contents would give it: pickled and read back.
         self.schema = pickle.loads(pickle.dumps(self.schema, pickle.HIGHEST_PROTOCOL))
