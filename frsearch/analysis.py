@@ -28,7 +28,7 @@ import snowballstemmer
 from unidecode import unidecode
 from whoosh.analysis import Composable, Filter, Token, Tokenizer
 from whoosh.formats import Positions
-from whoosh.system import pack_uint
+from whoosh.system import _INT_SIZE, pack_uint
 
 __all__ = [
     "ELISIONS",
@@ -405,7 +405,7 @@ class FrenchPositions(Positions):
         # the positions of every candidate of a phrase or of the proximity bonus).
         if not valuestring.endswith(b"."):
             valuestring += b"."
-        return list(accumulate(pickle.loads(valuestring[4:])))
+        return list(accumulate(pickle.loads(valuestring[_INT_SIZE:])))
 
 
 # ---------------------------------------------------------------------------
