@@ -21,6 +21,7 @@ from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
 from whoosh.fields import TEXT
 from whoosh.writing import PostingPool, SegmentWriter
 
+from frsearch import postings as posting_arrays
 from frsearch.analysis import FrenchPositions
 
 __all__ = ["LeanMpWriter", "LeanSegmentWriter", "LeanW3Codec"]
@@ -37,7 +38,39 @@ class LeanW3Codec(W3Codec):
 
 
 class LeanFieldWriter(W3FieldWriter):
-    """Adds a sorted stream of postings the way Whoosh's FieldWriter does, with less overhead."""
+    """Adds a sorted stream of postings the way Whoosh's FieldWriter does, with less overhead.
+
+    Every posting list is also written to the segment's posting arrays
+    (frsearch.postings), which queries read instead of Whoosh's blocks.
+    """
+
+    def __init__(self, codec: Any, storage: Any, segment: Any) -> None:
+        super().__init__(codec, storage, segment)
+        self._arrays = posting_arrays.create_writer(storage, segment)
+        self._term_ids: list[int] = []
+        self._term_weights: list[float] = []
+        self._term_values: list[bytes] = []
+
+    def start_term(self, btext: bytes) -> None:
+        super().start_term(btext)
+        self._term_ids = []
+        self._term_weights = []
+        self._term_values = []
+
+    def add(self, docnum: int, weight: float, vbytes: bytes, length: int) -> None:
+        super().add(docnum, weight, vbytes, length)
+        self._term_ids.append(docnum)
+        self._term_weights.append(weight)
+        self._term_values.append(vbytes or b"")
+
+    def finish_term(self) -> None:
+        super().finish_term()
+        entry = posting_arrays.pack(self._term_ids, self._term_weights, self._term_values)
+        self._arrays.add(posting_arrays.key(self._fieldname, self._btext), entry)
+
+    def close(self) -> None:
+        super().close()
+        self._arrays.close()
 
     def add_postings(self, schema: Any, lengths: Any, items: Iterable[tuple]) -> None:
         doc_count = lengths.doc_count_all() if lengths is not None else 0
@@ -46,6 +79,9 @@ class LeanFieldWriter(W3FieldWriter):
         last_text = None
         table: list[int] = []
         postwriter = None
+        term_ids: list[int] = []
+        term_weights: list[float] = []
+        term_values: list[bytes] = []
         for fieldname, btext, docnum, weight, value in items:
             if fieldname != last_field:
                 if last_text is not None:
@@ -67,9 +103,15 @@ class LeanFieldWriter(W3FieldWriter):
                 self.start_term(btext)
                 last_text = btext
                 postwriter = self._postwriter
+                term_ids = self._term_ids
+                term_weights = self._term_weights
+                term_values = self._term_values
             length = table[docnum] if docnum < len(table) else 0
             if value is None:
                 value = b""
+            term_ids.append(docnum)
+            term_weights.append(weight)
+            term_values.append(value)
             # What W3PostingsWriter.add_posting does, without its type assertions.
             assert postwriter is not None
             ids = postwriter._ids

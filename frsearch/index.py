@@ -52,6 +52,7 @@ from frsearch.errors import (
     IndexLockedError,
     IndexNotFoundError,
 )
+from frsearch.postings import DamagedArrays
 from frsearch.storage import PrivateTempRamStorage
 
 __all__ = ["DEFAULT_INDEX_DIR", "FORMAT_VERSION", "Index", "SyncReport", "default_index_path"]
@@ -365,8 +366,9 @@ class Index:
                 _collect_orphans()
             if self.path is None:
                 self._storage.remove_temp_folder()  # the documents stay
+            self._drop_engine()
             if self._searcher is not None:
-                searcher, self._searcher, self._engine = self._searcher, None, None
+                searcher, self._searcher = self._searcher, None
                 try:
                     searcher.close()
                 except Exception:  # files of a damaged index may be closed already
@@ -430,19 +432,25 @@ class Index:
             if self._searcher is None:
                 self._check_segments(self._ix)
                 self._searcher = self._ix.searcher()
-                self._engine = None
+                self._drop_engine()
             elif not self._searcher.up_to_date():
                 self._check_segments(self._ix)
                 # A new searcher, not Searcher.refresh(): refresh() keeps the reader of
                 # every segment it already had, with the deletions it had then, so
                 # documents deleted by a later commit would still be found.
                 fresh = self._ix.searcher()
-                stale, self._searcher, self._engine = self._searcher, fresh, None
+                stale, self._searcher = self._searcher, fresh
+                self._drop_engine()
                 try:
                     stale.close()
                 except Exception:
                     pass
             return self._searcher
+
+    def _drop_engine(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.close()
 
     def engine(self) -> Any:
         """The search engine bound to the latest committed state of the index."""
@@ -811,7 +819,9 @@ _ENVIRONMENT_ERRNOS = frozenset(
     if code is not None
 )
 # What decoding damaged bytes raises, in Whoosh or in the modules it decodes with.
-_DECODING_ERRORS = (EOFError, struct.error, zlib.error, pickle.UnpicklingError, UnicodeDecodeError)
+_DECODING_ERRORS = (
+    EOFError, struct.error, zlib.error, pickle.UnpicklingError, UnicodeDecodeError, DamagedArrays,
+)
 _WHOOSH_DIR = os.path.dirname(whoosh_index.__file__) + os.sep
 
 

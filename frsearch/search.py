@@ -39,10 +39,11 @@ from typing import Any, Iterator, Sequence
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from frsearch.analysis import SPACED_ORDINAL, analyze, stem, term_spans
 from frsearch.errors import QueryError
+from frsearch.postings import open_arrays
 
 __all__ = [
     "Engine",
@@ -682,7 +683,7 @@ class Engine:
         self.leaves = list(self.reader.leaf_readers())
         self.doc_count = self.reader.doc_count()
         self.doc_count_all = self.reader.doc_count_all()
-        self._lengths: dict[str, list[int]] = {}
+        self._codes: dict[str, bytes] = {}
         self._avg: dict[str, float] = {}
         for name in FIELDS:
             total = self.reader.field_length(name)
@@ -692,27 +693,33 @@ class Engine:
         self._corrections: dict[tuple, list[str]] = {}
         self._cached_postings = 0
         self._lock = threading.RLock()
+        self._arrays: list[Any] | None = None
 
     # -- index statistics ---------------------------------------------------
 
+    def length_codes(self, fieldname: str) -> bytes:
+        """Whoosh's one-byte length code of ``fieldname`` for every document number."""
+        cached = self._codes.get(fieldname)
+        if cached is None:
+            parts = []
+            for leaf, _base in self.leaves:
+                count = leaf.doc_count_all()
+                column = _length_column(leaf, fieldname)
+                raw = _column_bytes(column, count)
+                if raw is None and column is None:
+                    raw = bytes(
+                        length_to_byte(leaf.doc_field_length(d, fieldname) or 0) for d in range(count)
+                    )
+                elif raw is None:
+                    raw = bytes(b or 0 for b in column)
+                parts.append(raw)
+            cached = self._codes[fieldname] = b"".join(parts)
+        return cached
+
     def lengths(self, fieldname: str) -> list[int]:
         """Length (in terms) of ``fieldname`` for every document number."""
-        cached = self._lengths.get(fieldname)
-        if cached is not None:
-            return cached
         table = [byte_to_length(i) for i in range(256)]
-        out: list[int] = []
-        for leaf, _base in self.leaves:
-            column = _length_column(leaf, fieldname)
-            raw = _column_bytes(column, leaf.doc_count_all())
-            if raw is not None:
-                out.extend(map(table.__getitem__, raw))
-            elif column is None:
-                out.extend(leaf.doc_field_length(d, fieldname) or 0 for d in range(leaf.doc_count_all()))
-            else:
-                out.extend(table[b or 0] for b in column)
-        self._lengths[fieldname] = out
-        return out
+        return list(map(table.__getitem__, self.length_codes(fieldname)))
 
     def column(self, name: str) -> list[Any]:
         """A sortable field's value for every document number ("" where it has none)."""
@@ -757,28 +764,23 @@ class Engine:
         return int(signature.split(" ", 1)[0]) if signature else 0
 
     def norms(self, fieldname: str) -> list[float]:
-        """BM25 length normaliser 1 - b + b * length / average, per document."""
+        """BM25 length normaliser 1 - b + b * length / average, for each length code."""
         key = f"norm:{fieldname}"
         cached = self._derived.get(key)
         if cached is None:
             b = self.options.b.get(fieldname, 0.75)
             avg = self._avg.get(fieldname) or 1.0
-            lengths = self.lengths(fieldname)
-            # Lengths take few distinct values (Whoosh stores them in one byte).
-            table = {n: 1.0 - b + b * n / avg for n in set(lengths)}
-            cached = list(map(table.__getitem__, lengths))
+            cached = [1.0 - b + b * byte_to_length(i) / avg for i in range(256)]
             self._derived[key] = cached
         return cached
 
     def saturation(self, fieldname: str) -> list[float]:
-        """k1 times the length normaliser, per document."""
+        """k1 times the length normaliser, for each length code."""
         key = f"sat:{fieldname}"
         cached = self._derived.get(key)
         if cached is None:
             k1 = self.options.k1
-            norms = self.norms(fieldname)
-            table = {n: k1 * n for n in set(norms)}
-            cached = list(map(table.__getitem__, norms))
+            cached = [k1 * n for n in self.norms(fieldname)]
             self._derived[key] = cached
         return cached
 
@@ -796,19 +798,49 @@ class Engine:
     ) -> dict[int, float]:
         """{docnum: frequency} of a term in one field, deleted documents left out.
 
-        With ``values``, the encoded positions of each posting are kept there too.
+        Segments with posting arrays (frsearch.postings) are read from them;
+        the others through Whoosh, keeping the encoded positions of each of
+        their postings in ``values`` when it is given.
         """
         out: dict[int, float] = {}
-        for leaf, base in self.leaves:
-            try:
-                matcher = leaf.postings(fieldname, term)
-            except TermNotFound:
-                continue
-            _read_postings(matcher, base, out, values)
+        btext = term if isinstance(term, bytes) else term.encode("utf-8")
+        for (leaf, base), arrays in zip(self.leaves, self.posting_arrays()):
+            if arrays is not None:
+                found = arrays.postings(fieldname, btext)
+                if found is None:
+                    continue
+                ids, weights = found
+                docs: Any = map(base.__add__, ids) if base else ids
+                out.update(zip(docs, weights if weights is not None else repeat(1.0)))
+            else:
+                try:
+                    matcher = leaf.postings(fieldname, term)
+                except TermNotFound:
+                    continue
+                _read_postings(matcher, base, out, values)
             if leaf.has_deletions():
                 for docnum in [d for d in out if d >= base and leaf.is_deleted(d - base)]:
                     del out[docnum]
         return out
+
+    def posting_arrays(self) -> list[Any]:
+        """Each segment's posting arrays (None for a segment written without them)."""
+        if self._arrays is None:
+            with self._lock:
+                if self._arrays is None:
+                    self._arrays = [
+                        open_arrays(getattr(leaf, "_storage", None), getattr(leaf, "_segment", None))
+                        for leaf, _base in self.leaves
+                    ]
+        return self._arrays
+
+    def close(self) -> None:
+        """Close the files of the posting arrays (the searcher is its owner's to close)."""
+        with self._lock:
+            arrays, self._arrays = self._arrays, None
+            for item in arrays or ():
+                if item is not None:
+                    item.close()
 
     def term_data(self, term: str, fields: Sequence[str]) -> _TermData:
         key = (term, ",".join(fields))
@@ -1016,14 +1048,15 @@ class Engine:
                 if opts.field_mode == "sum":
                     # tf / (tf + k1 * norm): one BM25 per field, added up.
                     sat = self.saturation(f)
+                    codes = self.length_codes(f)
                     fw = w * factor
                     docs, tfs = list(postings), list(postings.values())
-                    part = dict(zip(docs, map(
-                        truediv, map(fw.__mul__, tfs), map(add, tfs, map(sat.__getitem__, docs))
-                    )))
+                    sats = map(sat.__getitem__, map(codes.__getitem__, docs))
+                    part = dict(zip(docs, map(truediv, map(fw.__mul__, tfs), map(add, tfs, sats))))
                 else:
                     norms = self.norms(f)
-                    part = {d: w * tf / norms[d] for d, tf in postings.items()}
+                    codes = self.length_codes(f)
+                    part = {d: w * tf / norms[codes[d]] for d, tf in postings.items()}
                 if pseudo is None:
                     pseudo = part  # the longest field first: the others are merged into it
                 else:
@@ -1099,15 +1132,31 @@ class Engine:
     def positions(self, fieldname: str, term: str, docnums: set[int]) -> dict[int, list[int]]:
         """Positions of a term in the given documents of one field, decoded for those only."""
         fmt = self.searcher.schema[fieldname].format
-        encoded: dict[int, bytes] | None = None
-        for key in ((term, ",".join(FIELDS)), (term, fieldname)):
-            data = self._terms.get(key)
-            if data is not None and data.values.get(fieldname):
-                encoded = data.values[fieldname]
-                break
-        if encoded is None:  # not kept (the cache was emptied meanwhile): read it again
-            encoded = {}
-            self.postings(fieldname, term, encoded)
+        encoded: dict[int, bytes] = {}
+        btext = term.encode("utf-8")
+        others = False
+        wanted = sorted(docnums)
+        for (leaf, base), arrays in zip(self.leaves, self.posting_arrays()):
+            if arrays is None:
+                others = True
+                continue
+            lo = bisect_left(wanted, base)
+            hi = bisect_left(wanted, base + leaf.doc_count_all())
+            if lo < hi:
+                local = [d - base for d in wanted[lo:hi]]
+                for d, value in arrays.values(fieldname, btext, local).items():
+                    encoded[d + base] = value
+        if others:
+            cached: dict[int, bytes] | None = None
+            for key in ((term, ",".join(FIELDS)), (term, fieldname)):
+                data = self._terms.get(key)
+                if data is not None and data.values.get(fieldname):
+                    cached = data.values[fieldname]
+                    break
+            if cached is None:  # not kept (the cache was emptied meanwhile): read it again
+                cached = {}
+                self.postings(fieldname, term, cached)
+            encoded.update(cached)
         return {d: fmt.decode_positions(encoded[d]) for d in docnums if d in encoded}
 
     def evaluate(self, node: Any, ctx: "_Context") -> dict[int, float]:

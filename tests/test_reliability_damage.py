@@ -96,11 +96,14 @@ def write_meta(text: str) -> Callable[[Path], None]:
 
 
 DAMAGE = {
-    # A segment is a set of files: postings (.pst), term dictionary (.trm), columns (.col).
+    # A segment is a set of files: postings (.pst), term dictionary (.trm), columns (.col),
+    # and frsearch's posting arrays (.fsp), which queries read instead of Whoosh's postings.
     "postings truncated to half": truncate(".pst", 0.5),
     "term dictionary truncated to 100 bytes": truncate(".trm", 100),
     "stored fields truncated to nothing": truncate("._stored.col", 0),
     "postings deleted": delete(".pst"),
+    "posting arrays truncated to half": truncate(".fsp", 0.5),
+    "posting arrays deleted": delete(".fsp"),
     "term dictionary deleted": delete(".trm"),
     "term dictionary end garbled": garble(".trm", 0.97),
     "table of contents garbled": garble(".toc"),
@@ -164,6 +167,31 @@ def test_damage_gives_one_error_line_with_the_rebuild_hint(
     TALLY["damaged indexes detected and rebuilt"] = TALLY.get("damaged indexes detected and rebuilt", 0) + 1
 
 
+# Damage that only queries read (``stats`` does not open the posting arrays).
+QUERY_DAMAGE = {
+    "posting arrays garbled": garble(".fsp"),
+    "posting arrays garbled near the start": garble(".fsp", 0.0, 4096),
+}
+
+
+@pytest.mark.parametrize("kind", list(QUERY_DAMAGE))
+def test_damage_seen_by_queries_gives_the_rebuild_hint(
+    kind: str, pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where = damaged_copy(pristine, tmp_path, QUERY_DAMAGE[kind])
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    for words in ("Singapour", "title:Xiaomi OR smart* OR kangourous"):
+        assert_rebuild_error(runner.invoke(cli, ["query", "--index", str(where), words], catch_exceptions=False))
+    with pytest.raises(frsearch.IndexFormatError):
+        with frsearch.Index.open(where) as index:
+            index.search("Singapour")
+            index.search("kangourous")
+    rebuilt = runner.invoke(cli, ["index", "--index", str(where), "--rebuild", str(SEEDS)], catch_exceptions=False)
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    assert runner.invoke(cli, ["query", "--index", str(where), "Singapour"]).exit_code == 0
+
+
 def test_damage_message_in_a_real_process(pristine: Path, tmp_path: Path) -> None:
     where = damaged_copy(pristine, tmp_path, DAMAGE["postings truncated to half"])
     done = run_cli("query", "--index", str(where), "Singapour")
@@ -181,7 +209,7 @@ def test_random_corruption_never_escapes_as_another_error(seed: int, pristine: P
     rnd = random.Random(seed)
 
     def damage(where: Path) -> None:
-        path = _only(where, rnd.choice((".pst", ".trm", "._stored.col")))
+        path = _only(where, rnd.choice((".pst", ".fsp", ".trm", "._stored.col")))
         data = bytearray(path.read_bytes())
         for _ in range(rnd.choice((1, 4, 32))):
             at = rnd.randrange(len(data))

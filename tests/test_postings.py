@@ -1,0 +1,129 @@
+"""Posting arrays: the second copy of each segment's postings that queries read."""
+
+from __future__ import annotations
+
+import pytest
+
+import frsearch
+import frsearch.search
+from frsearch import postings
+from frsearch.search import Engine
+from tests.conftest import SEEDS
+
+
+class _Reader:
+    """A stand-in for a hash file reader over one entry."""
+
+    def __init__(self, entry: bytes) -> None:
+        from whoosh.filedb.structfile import BufferFile
+
+        self.dbfile = BufferFile(entry)
+
+    def range_for_key(self, key: bytes) -> tuple[int, int]:
+        if key != postings.key("body", b"mot"):
+            raise KeyError(key)
+        return 0, len(self.dbfile._buf)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [[1.0, 1.0, 1.0], [1.0, 3.0, 200.0], [2.0, 70000.0, 1.0], [5e9, 1.0, 2.0], [0.5, 1.0, 2.25]],
+)
+def test_an_entry_gives_back_ids_weights_and_values(weights: list[float]) -> None:
+    ids = [0, 7, 4_000_000_000]
+    values = [b"\x01\x02", b"", b"\xff" * 300]
+    entry = postings.pack(ids, weights, values)
+    arrays = postings.PostingArrays(_Reader(entry), 4_000_000_001)  # type: ignore[arg-type]
+    found = arrays.postings("body", b"mot")
+    assert found is not None
+    got_ids, got_weights = found
+    assert list(got_ids) == ids
+    assert (list(got_weights) if got_weights is not None else [1.0] * 3) == weights
+    assert (got_weights is None) == (weights == [1.0] * 3)
+    assert arrays.values("body", b"mot", [7, 4_000_000_000, 3]) == {7: b"", 4_000_000_000: b"\xff" * 300}
+    assert arrays.values("body", b"mot", ids) == dict(zip(ids, values))
+    assert arrays.postings("body", b"autre") is None
+    assert arrays.values("title", b"mot", ids) == {}
+
+
+def _whoosh_postings(leaf, fieldname: str, term: bytes) -> tuple[dict[int, float], dict[int, list[int]]]:
+    matcher = leaf.postings(fieldname, term)
+    weights, positions = {}, {}
+    while matcher.is_active():
+        weights[matcher.id()] = matcher.weight()
+        positions[matcher.id()] = list(matcher.value_as("positions"))
+        matcher.next()
+    return weights, positions
+
+
+def test_merged_segments_with_deletions_have_arrays_equal_to_whoosh_postings() -> None:
+    seed_texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.iterdir())]
+    index = frsearch.Index()
+    for batch in range(4):  # several commits: Whoosh merges the small segments
+        index.add_documents(
+            {"id": f"b{batch}-{i}", "title": text.split("\n", 1)[0], "body": text}
+            for i, text in enumerate(seed_texts)
+        )
+    index.delete("b1-2")
+    index.delete("b3-0")
+    engine = index.engine()
+    assert len(engine.leaves) > 1
+    arrays = engine.posting_arrays()
+    assert all(a is not None for a in arrays)
+    checked = 0
+    for (leaf, _base), leaf_arrays in zip(engine.leaves, arrays):
+        for fieldname in ("title", "body"):
+            for term in leaf.lexicon(fieldname):
+                weights, positions = _whoosh_postings(leaf, fieldname, term)
+                ids, got = leaf_arrays.postings(fieldname, term)
+                # The arrays keep deleted documents; Whoosh's matchers and the engine skip them.
+                live = {
+                    d: w for d, w in zip(ids, got if got is not None else [1.0] * len(ids))
+                    if not leaf.is_deleted(d)
+                }
+                assert live == weights
+                fmt = leaf.schema[fieldname].format
+                values = leaf_arrays.values(fieldname, term, list(weights))
+                assert {d: fmt.decode_positions(v) for d, v in values.items()} == positions
+                checked += 1
+    assert checked > 1000
+    assert any(leaf.has_deletions() for leaf, _base in engine.leaves)
+    # Deleted documents are left out, as Whoosh's reader leaves them out.
+    assert "b1-2" not in {hit.id for hit in index.search("Xiaomi", limit=100)}
+
+
+def test_queries_give_the_same_hits_with_arrays_and_with_whoosh_blocks(
+    seed_index: frsearch.Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = [
+        "Lei Jun blacklist", "etats unis", '"etats unis"', "États-Unis", "facebok zuckerberg",
+        "chine -xiaomi", "+singapour données", "xiao*", "pekin~", "gouvernement OR entreprise",
+    ]
+    searcher = seed_index.engine().searcher
+    fast = Engine(searcher)
+    assert all(a is not None for a in fast.posting_arrays())
+    monkeypatch.setattr(frsearch.search, "open_arrays", lambda storage, segment: None)
+    slow = Engine(searcher)
+    assert slow.posting_arrays() == [None] * len(slow.leaves)
+    for query in queries:
+        a = fast.search(query, limit=20)
+        b = slow.search(query, limit=20)
+        assert [(h.id, h.score, h.matched_terms) for h in a] == [
+            (h.id, h.score, h.matched_terms) for h in b
+        ], query
+        assert a.total == b.total
+        assert [h.snippet for h in a] == [h.snippet for h in b]
+
+
+def test_a_bad_entry_is_damage_not_a_wrong_answer() -> None:
+    entry = postings.pack([1, 5], [1.0, 2.0], [b"\x01", b"\x02"])
+    with pytest.raises(postings.DamagedArrays):  # a document number beyond the segment
+        postings.PostingArrays(_Reader(entry), 5).postings("body", b"mot")  # type: ignore[arg-type]
+    with pytest.raises(postings.DamagedArrays):  # a count that does not fit the entry
+        postings.PostingArrays(_Reader(entry[:-1]), 10).postings("body", b"mot")  # type: ignore[arg-type]
+    garbled = entry[:-6] + b"\xff\xff\xff\x00" + entry[-2:]  # the last position offset
+    with pytest.raises(postings.DamagedArrays):
+        postings.PostingArrays(_Reader(garbled), 10).values("body", b"mot", [1])  # type: ignore[arg-type]
