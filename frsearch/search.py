@@ -644,6 +644,9 @@ class SearchOptions:
     proximity_slop: int = 1
     # How many of the best documents so far the proximity bonus looks at (0: all).
     proximity_depth: int = 200
+    # Score common free words only where they can change the hits shown (the same hits,
+    # scores and total as without; see Engine._free_words_pruned).
+    pruning: bool = True
     # Words not in the index: "frequent" expands to the most frequent terms within one or two
     # edits of the stem; "nearest" to the closest spellings of the word as typed, preferring
     # those found with the query's other words (the did-you-mean ranking).
@@ -658,7 +661,7 @@ class SearchOptions:
 
 
 class _TermData:
-    __slots__ = ("docs", "df", "values", "size")
+    __slots__ = ("docs", "df", "doc_set", "values", "size")
 
     def __init__(
         self, docs: dict[str, dict[int, float]], values: dict[str, dict[int, bytes]] | None = None
@@ -666,11 +669,9 @@ class _TermData:
         self.docs = docs  # field -> {docnum: term frequency}
         self.values = values or {}  # field -> {docnum: encoded positions}, when read
         self.size = sum(len(p) for p in docs.values())
-        self.df = len(self.all_docs())
-
-    def all_docs(self) -> set[int]:
-        """The documents that have the term in any of its fields."""
-        return set().union(*self.docs.values())
+        #: The documents that have the term in any of its fields.
+        self.doc_set: set[int] = set().union(*docs.values())
+        self.df = len(self.doc_set)
 
 
 class Engine:
@@ -964,12 +965,12 @@ class Engine:
         context_docs: set[int] = set()
         if len(shortlist) > 1:
             for term in context:
-                context_docs |= self.term_data(term, word.fields).all_docs()
+                context_docs |= self.term_data(term, word.fields).doc_set
 
         def rank(term: str) -> tuple[int, int, int, str]:
             together = 0
             if context_docs:
-                together = len(self.term_data(term, word.fields).all_docs() & context_docs)
+                together = len(self.term_data(term, word.fields).doc_set & context_docs)
             return (distances[term], -together, -frequency[term], term)
 
         found = sorted(shortlist, key=rank)[:limit]
@@ -984,7 +985,7 @@ class Engine:
         if not terms:
             return None
         if len(terms) == 1:
-            docs = self.term_data(terms[0], fields).all_docs()
+            docs = self.term_data(terms[0], fields).doc_set
         else:
             docs = self.phrase_docs(Phrase([Word(t, t, tuple(fields)) for t in terms], 0, tuple(fields)))
         for docnum in sorted(docs)[:20]:
@@ -1030,8 +1031,14 @@ class Engine:
 
     # -- matching and scoring -------------------------------------------------
 
-    def word_scores(self, word: Word, expansions: list[tuple[str, float]]) -> dict[int, float]:
-        """BM25 score of one word (its best expansion) for every document that has it."""
+    def word_scores(
+        self, word: Word, expansions: list[tuple[str, float]], within: Sequence[int] | None = None
+    ) -> dict[int, float]:
+        """BM25 score of one word (its best expansion) for every document that has it.
+
+        With ``within`` (field_mode "sum" only), only for those of the
+        documents that have it, with the same scores.
+        """
         opts = self.options
         scores: dict[int, float] | None = None
         k1 = opts.k1
@@ -1050,7 +1057,11 @@ class Engine:
                     sat = self.saturation(f)
                     codes = self.length_codes(f)
                     fw = w * factor
-                    docs, tfs = list(postings), list(postings.values())
+                    if within is None:
+                        docs, tfs = list(postings), list(postings.values())
+                    else:
+                        docs = list(filter(postings.__contains__, within))
+                        tfs = list(map(postings.__getitem__, docs))
                     sats = map(sat.__getitem__, map(codes.__getitem__, docs))
                     part = dict(zip(docs, map(truediv, map(fw.__mul__, tfs), map(add, tfs, sats))))
                 else:
@@ -1201,6 +1212,10 @@ class Engine:
             else:
                 result = {d: s + scores[d] for d, s in result.items() if d in scores}
         clauses, minor = self._split_question_words(_distinct(group.should))
+        if result is None and not minor and not group.must_not and group is ctx.root:
+            pruned = self._free_words_pruned(clauses, ctx)
+            if pruned is not None:
+                return pruned
         should = [self.evaluate(clause, ctx) for clause in clauses]
         if minor and not group.must and not any(should):
             # Nothing but the question words matches: they are all the query has.
@@ -1212,30 +1227,7 @@ class Engine:
             minor_scores = []
         if result is None:
             if should:
-                # Free words: any of them, with a coordination factor.
-                if opts.coordination_mode == "idf":
-                    masses = [self.clause_idf(clause, ctx) for clause in clauses]
-                else:
-                    masses = [1.0] * len(should)
-                ordered = sorted(should, key=len, reverse=True)
-                result = dict(ordered[0])
-                for scores in ordered[1:]:
-                    _add_into(result, scores)
-                if opts.proximity_weight > 0 and len(clauses) > 1:
-                    self._proximity_bonus(clauses, should, result, ctx)
-                n = sum(masses)
-                if len(should) > 1 and n > 0:
-                    # The share of the query's words each document has (weighed by idf in "idf" mode).
-                    matched: dict[int, float] = {}
-                    for scores, mass in zip(should, masses):
-                        _add_into(matched, dict.fromkeys(scores, mass))
-                    if opts.all_words_first and group is ctx.root:
-                        full = n * (1 - 1e-9)
-                        ctx.first.update(d for d, c in matched.items() if c >= full)
-                    p = opts.coordination
-                    if p:
-                        shares = map(truediv, map(matched.__getitem__, result), repeat(n))
-                        result = dict(zip(result, map(mul, result.values(), map(pow, shares, repeat(p)))))
+                result = self._free_words(clauses, should, ctx, group)
             else:
                 # Only exclusions: every document but those.
                 result = {d: 0.0 for d in self.reader.all_doc_ids()}
@@ -1254,6 +1246,137 @@ class Engine:
                 result.pop(d, None)
         return result
 
+    def _free_words(
+        self, clauses: list[Any], should: list[dict[int, float]], ctx: "_Context", group: Group,
+        masses: list[float] | None = None, sums: dict[int, float] | None = None,
+    ) -> dict[int, float]:
+        """Free words combined: any of them, with proximity and coordination.
+
+        The sum of each document's clause scores (added in the query's order),
+        plus the proximity bonus, times its coordination factor.
+        """
+        opts = self.options
+        if masses is None:
+            masses = self._masses(clauses, ctx)
+        if sums is None:
+            result = dict(should[0])
+            for scores in should[1:]:
+                _add_into(result, scores)
+        else:
+            result = sums
+        if opts.proximity_weight > 0 and len(clauses) > 1:
+            self._proximity_bonus(clauses, should, result, ctx)
+        n = sum(masses)
+        if len(should) > 1 and n > 0:
+            # The share of the query's words each document has (weighed by idf in "idf" mode).
+            matched: dict[int, float] = {}
+            for scores, mass in zip(should, masses):
+                _add_into(matched, dict.fromkeys(scores, mass))
+            if opts.all_words_first and group is ctx.root:
+                full = n * (1 - 1e-9)
+                ctx.first.update(d for d, c in matched.items() if c >= full)
+            p = opts.coordination
+            if p:
+                shares = map(truediv, map(matched.__getitem__, result), repeat(n))
+                result = dict(zip(result, map(mul, result.values(), map(pow, shares, repeat(p)))))
+        return result
+
+    def _masses(self, clauses: list[Any], ctx: "_Context") -> list[float]:
+        """What each free clause weighs in coordination."""
+        if self.options.coordination_mode == "idf":
+            return [self.clause_idf(clause, ctx) for clause in clauses]
+        return [1.0] * len(clauses)
+
+    def _free_words_pruned(self, clauses: list[Any], ctx: "_Context") -> dict[int, float] | None:
+        """The free words of the query scored only where it can change the best hits, or None.
+
+        Common words are scored only in the documents that have one of the
+        other words: a document with none of those ranks below the hits
+        shown, which is checked with upper bounds of the common words' scores
+        (MaxScore). The hits, their scores and the total are those of the
+        full evaluation; None when the bounds cannot show it (the caller then
+        scores every document).
+        """
+        opts = self.options
+        keep = ctx.keep
+        if (
+            not keep or len(clauses) < 2 or not opts.pruning or opts.all_words_first
+            or opts.field_mode != "sum"
+        ):
+            return None
+        depth = 0
+        if opts.proximity_weight > 0:
+            depth = opts.proximity_depth
+            if not depth:
+                return None  # every document is looked at for proximity
+        # Plain words the index has: candidates for being scored only where needed.
+        common: list[tuple[int, int, float, _TermData]] = []
+        for i, clause in enumerate(clauses):
+            if (
+                isinstance(clause, Word) and not (clause.prefix or clause.fuzzy)
+                and self.has_term(clause.term, clause.fields)
+            ):
+                data = self.term_data(clause.term, clause.fields)
+                if data.df:
+                    common.append((data.df, i, self._score_bound(data), data))
+        if not common:
+            return None
+        common.sort(key=lambda item: (-item[0], item[1]))
+        full: dict[int, dict[int, float]] = {}
+        for j in range(len(common), 0, -1):
+            skipped = {i for _df, i, _bound, _data in common[:j]}
+            if len(skipped) == len(clauses):
+                continue
+            for i, clause in enumerate(clauses):
+                if i not in skipped and i not in full:
+                    full[i] = self.evaluate(clause, ctx)
+            masses = self._masses(clauses, ctx)  # after the evaluation: a typo's mass is its spelling's
+            n = sum(masses)
+            candidates: dict[int, None] = {}
+            for i in full:
+                if i not in skipped:
+                    candidates.update(dict.fromkeys(full[i]))
+            if len(candidates) < max(depth, keep):
+                continue
+            within = list(candidates)
+            should = [
+                full[i] if i not in skipped else self.word_scores(clause, [(clause.term, 1.0)], within)
+                for i, clause in enumerate(clauses)
+            ]
+            # A document without any of the other words scores at most `bound` before coordination.
+            bound = sum(b for _df, _i, b, _data in common[:j]) * (1 + 1e-9)
+            sums = dict(should[0])
+            for scores in should[1:]:
+                _add_into(sums, scores)
+            if depth and not bound < heapq.nlargest(depth, sums.values())[-1]:
+                continue  # such a document could be among those looked at for proximity
+            result = self._free_words(clauses, should, ctx, ctx.root, masses, sums)
+            share = sum(masses[i] for i in skipped) / n if n > 0 else 1.0
+            if opts.coordination and n > 0:
+                bound *= share**opts.coordination * (1 + 1e-9)
+            if not bound < heapq.nlargest(keep, result.values())[-1]:
+                continue
+            for i in skipped:
+                clause = clauses[i]
+                ctx.expansions[clause.text] = [clause.term]
+                ctx.record(clause, [(clause.term, 1.0)], should[i])
+            ctx.total = len(set(candidates).union(*(data.doc_set for _df, i, _b, data in common[:j])))
+            return result
+        return None
+
+    def _score_bound(self, data: _TermData) -> float:
+        """The highest score a term can give a document (free word, weight 1)."""
+        opts = self.options
+        k1 = opts.k1
+        factor = self.idf(data.df) * (k1 + 1.0)
+        bound = 0.0
+        for f, postings in data.docs.items():
+            if postings:
+                top = max(postings.values())
+                # tf / (tf + k1 * norm) grows with tf and falls with the length.
+                bound += opts.weights.get(f, 1.0) * factor * top / (top + min(self.saturation(f)))
+        return bound
+
     def _proximity_bonus(
         self, clauses: list[Any], should: list[dict[int, float]],
         result: dict[int, float], ctx: "_Context",
@@ -1266,7 +1389,8 @@ class Engine:
         opts = self.options
         within: set[int] | None = None
         if opts.proximity_depth and len(result) > opts.proximity_depth:
-            within = set(heapq.nlargest(opts.proximity_depth, result, key=result.__getitem__))
+            # Ties at the cut go to the lower document numbers, as in the final ranking.
+            within = {d for d, _score in _best(result, opts.proximity_depth, set())}
         for i in range(len(clauses) - 1):
             a, b = clauses[i], clauses[i + 1]
             if not (isinstance(a, Word) and isinstance(b, Word)):
@@ -1335,11 +1459,13 @@ class Engine:
         sort: str,
     ) -> SearchResults:
         ctx = _Context(parsed.root)
+        if sort == "score" and under is None and glob is None:
+            ctx.keep = offset + limit
         scores = self.evaluate(parsed.root, ctx)
         if under is not None or glob is not None:
             keep = self.filter_paths(scores, under, glob)
             scores = {d: s for d, s in scores.items() if d in keep}
-        total = len(scores)
+        total = len(scores) if ctx.total is None else ctx.total
         if sort == "path":
             paths = self.column("path")
             ids = self.column("id")
@@ -1395,6 +1521,10 @@ class _Context:
         #: Expansions and scores of each distinct word, computed once per query.
         self.words: dict[tuple, tuple[list[tuple[str, float]], dict[int, float]]] = {}
         self.typo_budget = MAX_CORRECTED_WORDS
+        #: How many of the best hits are wanted, when only the best are (see _free_words_pruned).
+        self.keep = 0
+        #: The number of matching documents, when the scores do not hold them all.
+        self.total: int | None = None
         self.expansions: dict[str, list[str]] = {}
         self._matched: list[tuple[list[str], dict[int, float] | set[int]]] = []
 

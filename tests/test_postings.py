@@ -127,3 +127,62 @@ def test_a_bad_entry_is_damage_not_a_wrong_answer() -> None:
     garbled = entry[:-6] + b"\xff\xff\xff\x00" + entry[-2:]  # the last position offset
     with pytest.raises(postings.DamagedArrays):
         postings.PostingArrays(_Reader(garbled), 10).values("body", b"mot", [1])  # type: ignore[arg-type]
+
+
+def _sentence_corpus(count: int) -> list[dict[str, str]]:
+    """Documents made of seed sentences picked at random (the same every run)."""
+    import random
+    import re
+
+    text = " ".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.iterdir()))
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) > 3]
+    rnd = random.Random(7)
+    return [
+        {
+            "id": f"s{i}",
+            "title": rnd.choice(sentences)[:60] if rnd.random() < 0.3 else "",
+            "body": " ".join(rnd.sample(sentences, rnd.randint(1, 6))),
+        }
+        for i in range(count)
+    ]
+
+
+PRUNING_QUERIES = [
+    "Xiaomi Chine", "Lei Jun blacklist", "les États-Unis et la Chine", "entreprise chinoise marché",
+    "Facebook Zuckerberg Singapour", "gouvernement américain sanctions", "données personnelles",
+    "xiaomi smartphone", "liste noire du Pentagone", "marché Chine Xiaomi Huawei téléphone",
+    "la société a annoncé", "Singapour", "+xiaomi chine", "chine -xiaomi", '"liste noire" Xiaomi',
+]
+
+
+@pytest.mark.parametrize("options", [
+    {"proximity_depth": 4}, {"proximity_depth": 30}, {"proximity_weight": 0.0},
+    {"coordination": 0.0, "proximity_depth": 10}, {"coordination_mode": "count", "proximity_depth": 8},
+])
+def test_pruning_gives_the_hits_scores_and_totals_of_the_full_evaluation(
+    options: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = frsearch.Index()
+    index.add_documents(_sentence_corpus(400))
+    index.delete("s3")
+    engine = index.engine()
+    pruned = []
+    real = Engine._free_words_pruned
+
+    def spy(self: Engine, clauses: list, ctx: object) -> object:
+        result = real(self, clauses, ctx)
+        pruned.append(result is not None)
+        return result
+
+    monkeypatch.setattr(Engine, "_free_words_pruned", spy)
+    for limit, offset in ((5, 0), (10, 3)):
+        for query in PRUNING_QUERIES:
+            runs = []
+            for pruning in (True, False):
+                engine.options = frsearch.search.SearchOptions(pruning=pruning, **options)
+                results = engine.search(query, limit=limit, offset=offset, snippets=False)
+                runs.append(
+                    (results.total, [(h.id, h.score, h.matched_terms) for h in results])
+                )
+            assert runs[0] == runs[1], query
+    assert any(pruned)  # the bounds did let some queries skip words
