@@ -14,13 +14,12 @@ spelling always give the same term (``université`` and ``universite``).
 
 from __future__ import annotations
 
-import pickle
 import re
+import sys
 import unicodedata
+from array import array
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain
-from operator import sub
 from pathlib import Path
 from typing import Iterator
 
@@ -373,6 +372,9 @@ def term_spans(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+_BIG_ENDIAN = sys.byteorder == "big"
+
+
 class FrenchPositions(Positions):
     """Whoosh's Positions format, fed by :func:`term_positions` instead of Token objects.
 
@@ -396,16 +398,21 @@ class FrenchPositions(Positions):
         ]
 
     def encode(self, poslist: list[int]) -> bytes:
-        # Positions.encode with the deltas taken by C-level iterators (once per posting).
-        deltas = list(map(sub, poslist, chain((0,), poslist)))
-        return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+        # Whoosh's Positions value starts with the count (which its other decoders read);
+        # the positions follow as unsigned 32-bit integers, little-endian, instead of a
+        # pickled list of deltas: queries decode them with one C call (the positions of
+        # every candidate of a phrase or of the proximity bonus).
+        positions = array("I", poslist)
+        if _BIG_ENDIAN:
+            positions.byteswap()
+        return pack_uint(len(poslist)) + positions.tobytes()
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
-        # Positions.decode_positions with the deltas summed by accumulate (queries decode
-        # the positions of every candidate of a phrase or of the proximity bonus).
-        if not valuestring.endswith(b"."):
-            valuestring += b"."
-        return list(accumulate(pickle.loads(valuestring[_INT_SIZE:])))
+        positions = array("I")
+        positions.frombytes(valuestring[_INT_SIZE:])
+        if _BIG_ENDIAN:
+            positions.byteswap()
+        return positions.tolist()
 
 
 # ---------------------------------------------------------------------------

@@ -68,7 +68,7 @@ PARALLEL_BATCH = 256
 WRITER_LIMIT_MB = 64
 
 #: Bumped whenever what is written to disk changes; an index of another format must be rebuilt.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 DEFAULT_INDEX_DIR = ".frsearch"
 META_FILE = "frsearch.json"
 INDEX_NAME = "MAIN"
