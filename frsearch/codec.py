@@ -65,7 +65,8 @@ class LeanFieldWriter(W3FieldWriter):
 
     def finish_term(self) -> None:
         super().finish_term()
-        entry = posting_arrays.pack(self._term_ids, self._term_weights, self._term_values)
+        values = self._term_values if type(self._format) is FrenchPositions else None
+        entry = posting_arrays.pack(self._term_ids, self._term_weights, values)
         self._arrays.add(posting_arrays.key(self._fieldname, self._btext), entry)
 
     def close(self) -> None:

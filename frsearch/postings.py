@@ -4,19 +4,22 @@ Whoosh stores a posting list as blocks of pickled, zlib-compressed Python lists;
 reading one costs about half a microsecond a posting, which is most of a
 query's time on a large index. Each segment written by frsearch's codec also
 gets a ``.fsp`` file holding, for every (field, term), its document numbers,
-weights and encoded positions as flat machine arrays: a posting list is read
-with one ``array.frombytes`` call, and the positions of a few documents
-without decoding the others. Whoosh's files stay the index of record; a
-segment without the file (written by an older version) is read through
-Whoosh as before.
+weights and positions as flat machine arrays: a posting list is read with one
+``array.frombytes`` call, the positions of a few documents without decoding
+the others, and those of every document at once for a phrase. Whoosh's files
+stay the index of record; a segment without the file (written by an older
+version) is read through Whoosh as before.
 
 One hash-file entry per (field, term), keyed ``fieldname NUL termbytes``::
 
-    header   count, weight code, positions length      (HEADER)
-    ids      count x uint32, segment document numbers, ascending
-    weights  count x WEIGHT_CODES[code] (nothing when every weight is 1)
-    offsets  (count + 1) x uint32 into the positions (nothing without positions)
-    positions  the posting values as Whoosh's format encoded them, end to end
+    header     count, weight code, number of positions       (HEADER)
+    ids        count x uint32, segment document numbers, ascending
+    weights    count x WEIGHT_CODES[code] (nothing when every weight is 1)
+    offsets    (count + 1) x uint32 into the positions (nothing without positions)
+    positions  uint32, each posting's in turn
+
+Integers are little-endian. Positions are kept for fields whose format is
+FrenchPositions (title and body), whose values are a count and 32-bit positions.
 """
 
 from __future__ import annotations
@@ -69,8 +72,9 @@ def _tobytes(values: array) -> bytes:
     return values.tobytes()
 
 
-def pack(ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes]) -> bytes:
-    """The entry of one posting list (ids ascending, one weight and one value each)."""
+def pack(ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes] | None) -> bytes:
+    """The entry of one posting list: ids ascending, one weight each, and with ``values``
+    each posting's FrenchPositions value (a 4-byte count, then the positions)."""
     count = len(ids)
     code = 0
     distinct = set(weights)
@@ -85,11 +89,15 @@ def pack(ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes]) 
         parts.append(_tobytes(array("d", weights)))
     elif code:
         parts.append(_tobytes(array(WEIGHT_CODES[code], map(int, weights))))
-    blob = b"".join(values)
-    if blob:
-        parts.append(_tobytes(array("I", accumulate(map(len, values), initial=0))))
-        parts.append(blob)
-    parts[0] = HEADER.pack(count, code, len(blob))
+    npositions = 0
+    if values is not None:
+        blob = b"".join([v[4:] for v in values])  # stored little-endian, as the arrays
+        npositions = len(blob) // 4
+        if npositions:
+            lengths = [max(0, len(v) - 4) // 4 for v in values]
+            parts.append(_tobytes(array("I", accumulate(lengths, initial=0))))
+            parts.append(blob)
+    parts[0] = HEADER.pack(count, code, npositions)
     return b"".join(parts)
 
 
@@ -117,65 +125,80 @@ class PostingArrays:
         self._reader.close()
 
     def _locate(self, fieldname: str, btext: bytes) -> tuple[int, int, int, int] | None:
+        """(where the ids start, count, weight code, number of positions) of an entry, or None."""
         try:
             pos, length = self._reader.range_for_key(key(fieldname, btext))
         except KeyError:
             return None
         header = self._file.get(pos, HEADER.size)
         if len(header) == HEADER.size:
-            count, code, bloblen = HEADER.unpack(header)
+            count, code, npositions = HEADER.unpack(header)
             if code < len(WEIGHT_CODES):
                 size = HEADER.size + (4 + _ITEMSIZE[code]) * count
-                if bloblen:
-                    size += 4 * (count + 1) + bloblen
+                if npositions:
+                    size += 4 * (count + 1) + 4 * npositions
                 if size == length and count <= self._doc_count:
-                    return pos + HEADER.size, count, code, bloblen
+                    return pos + HEADER.size, count, code, npositions
         raise DamagedArrays(f"{self._name} has a bad entry")
+
+    def _ids(self, start: int, count: int) -> array:
+        ids = _array("I", self._file.get(start, 4 * count))
+        if count and ids[-1] >= self._doc_count:
+            raise DamagedArrays(f"{self._name} has a document number out of range")
+        return ids
 
     def postings(self, fieldname: str, btext: bytes) -> tuple[array, Sequence[float] | None] | None:
         """(document numbers, weights or None when all are 1.0) of a term, or None."""
         found = self._locate(fieldname, btext)
         if found is None:
             return None
-        start, count, code, _bloblen = found
-        size = 4 * count + _ITEMSIZE[code] * count
-        raw = self._file.get(start, size)
-        ids = _array("I", raw[: 4 * count])
-        if count and ids[-1] >= self._doc_count:
-            raise DamagedArrays(f"{self._name} has a document number out of range")
-        weights = _array(WEIGHT_CODES[code], raw[4 * count :]) if code else None
+        start, count, code, _npositions = found
+        ids = self._ids(start, count)
+        weights = None
+        if code:
+            weights = _array(WEIGHT_CODES[code], self._file.get(start + 4 * count, _ITEMSIZE[code] * count))
         return ids, weights
 
-    def values(self, fieldname: str, btext: bytes, wanted: Sequence[int]) -> dict[int, bytes]:
-        """{segment docnum: encoded value} of a term for the ``wanted`` documents that have it."""
-        found = self._locate(fieldname, btext)
-        if found is None:
-            return {}
-        start, count, code, bloblen = found
-        if not bloblen:
-            return {}
-        raw = self._file.get(start, 4 * count)
-        ids = _array("I", raw)
-        offsets_at = start + 4 * count + _ITEMSIZE[code] * count
+    def _positions_at(self, start: int, count: int, code: int, npositions: int) -> tuple[array, int]:
+        """The offsets of an entry's positions, and where its positions start."""
+        offsets_at = start + (4 + _ITEMSIZE[code]) * count
         offsets = _array("I", self._file.get(offsets_at, 4 * (count + 1)))
-        if offsets[-1] != bloblen:
+        if offsets[-1] != npositions or offsets[0] != 0:
             raise DamagedArrays(f"{self._name} has bad position offsets")
-        blob_at = offsets_at + 4 * (count + 1)
-        out: dict[int, bytes] = {}
-        found = []
+        return offsets, offsets_at + 4 * (count + 1)
+
+    def positions(self, fieldname: str, btext: bytes, wanted: Sequence[int]) -> dict[int, list[int]]:
+        """{segment docnum: positions} of a term for the ``wanted`` documents that have it."""
+        found = self._locate(fieldname, btext)
+        if found is None or not found[3]:
+            return {}
+        start, count, code, npositions = found
+        ids = self._ids(start, count)
+        offsets, positions_at = self._positions_at(start, count, code, npositions)
+        hits = []
         for docnum in wanted:
             i = bisect_left(ids, docnum)
             if i < count and ids[i] == docnum:
-                found.append((docnum, i))
-        if len(found) * 8 > count:  # many of them: one read
-            blob = self._file.get(blob_at, bloblen)
-            for docnum, i in found:
-                out[docnum] = bytes(blob[offsets[i] : offsets[i + 1]])
+                hits.append((docnum, i))
+        out: dict[int, list[int]] = {}
+        if len(hits) * 8 > count:  # many of them: one read
+            every = _array("I", self._file.get(positions_at, 4 * npositions))
+            for docnum, i in hits:
+                out[docnum] = every[offsets[i] : offsets[i + 1]].tolist()
         else:
-            for docnum, i in found:
+            for docnum, i in hits:
                 lo, hi = offsets[i], offsets[i + 1]
-                out[docnum] = bytes(self._file.get(blob_at + lo, hi - lo))
+                out[docnum] = _array("I", self._file.get(positions_at + 4 * lo, 4 * (hi - lo))).tolist()
         return out
+
+    def all_positions(self, fieldname: str, btext: bytes) -> tuple[array, array, array] | None:
+        """(ids, offsets, positions) of every posting of a term, or None without positions."""
+        found = self._locate(fieldname, btext)
+        if found is None or not found[3]:
+            return None
+        start, count, code, npositions = found
+        offsets, positions_at = self._positions_at(start, count, code, npositions)
+        return self._ids(start, count), offsets, _array("I", self._file.get(positions_at, 4 * npositions))
 
 
 def open_arrays(storage: Any, segment: Any) -> PostingArrays | None:

@@ -25,12 +25,12 @@ before it is given up.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 import fnmatch
 import heapq
-from itertools import accumulate, compress, filterfalse, repeat
+from itertools import accumulate, chain, compress, filterfalse, repeat
 import math
-from operator import add, mul, truediv
+from operator import add, mul, sub, truediv
 import os
 import re
 import threading
@@ -74,6 +74,11 @@ MAX_EXPANDED_WORDS = 16
 MAX_CORRECTED_WORDS = 8
 #: Postings (with their encoded positions) an engine keeps between searches.
 MAX_CACHED_POSTINGS = 3_000_000
+#: Above this many candidate documents, a phrase is matched with every position of its
+#: words at once (set operations in C) instead of document by document.
+BULK_PHRASE_DOCS = 256
+#: An occurrence as one integer: document << _DOC_SHIFT | position (positions are 32-bit).
+_DOC_SHIFT = 40
 #: Words longer than this are not corrected (no French word is that long).
 MAX_CORRECTED_LENGTH = 30
 
@@ -1132,6 +1137,11 @@ class Engine:
                     break
             if not candidates:
                 continue
+            if len(candidates) > BULK_PHRASE_DOCS:
+                found = self._phrase_everywhere(f, terms, phrase.slop + 1)
+                if found is not None:
+                    out |= found & candidates
+                    continue
             positions = [self.positions(f, term, candidates) for term in terms]
             for docnum in candidates:
                 if _in_order(
@@ -1140,10 +1150,54 @@ class Engine:
                     out.add(docnum)
         return out
 
+    def _phrase_everywhere(self, fieldname: str, terms: list[str], reach: int) -> set[int] | None:
+        """Documents where ``terms`` follow each other (each at most ``reach`` positions after
+        the previous one) in a field, found with every position of the terms at once.
+
+        Each occurrence is one integer, document << 40 | position, so following a word
+        is adding 1 to ``reach`` and intersecting sets, all in C. Deleted documents are
+        not left out. None when a segment has no posting arrays.
+        """
+        ends: set[int] | None = None
+        for term in terms:
+            occurrences = self._occurrences(fieldname, term)
+            if occurrences is None:
+                return None
+            if ends is None:
+                ends = set(occurrences)
+                continue
+            if reach == 1:
+                ends = set(map((1).__add__, ends)).intersection(occurrences)
+            else:
+                shifted: set[int] = set()
+                for step in range(1, reach + 1):
+                    shifted.update(map(step.__add__, ends))
+                ends = shifted.intersection(occurrences)
+            if not ends:
+                return set()
+        return set(map(_DOC_SHIFT.__rrshift__, ends or ()))
+
+    def _occurrences(self, fieldname: str, term: str) -> Iterator[int] | None:
+        """Every occurrence of a term in a field as document << 40 | position (see above)."""
+        parts = []
+        btext = term.encode("utf-8")
+        for (_leaf, base), arrays in zip(self.leaves, self.posting_arrays()):
+            if arrays is None:
+                return None
+            found = arrays.all_positions(fieldname, btext)
+            if found is None:
+                continue
+            ids, offsets, positions = found
+            counts = map(sub, offsets[1:], offsets[:-1])
+            docs = chain.from_iterable(map(repeat, map((1 << _DOC_SHIFT).__mul__, ids), counts))
+            if base:
+                docs = map((base << _DOC_SHIFT).__add__, docs)
+            parts.append(map(add, docs, positions))
+        return chain.from_iterable(parts)
+
     def positions(self, fieldname: str, term: str, docnums: set[int]) -> dict[int, list[int]]:
         """Positions of a term in the given documents of one field, decoded for those only."""
-        fmt = self.searcher.schema[fieldname].format
-        encoded: dict[int, bytes] = {}
+        out: dict[int, list[int]] = {}
         btext = term.encode("utf-8")
         others = False
         wanted = sorted(docnums)
@@ -1155,20 +1209,21 @@ class Engine:
             hi = bisect_left(wanted, base + leaf.doc_count_all())
             if lo < hi:
                 local = [d - base for d in wanted[lo:hi]]
-                for d, value in arrays.values(fieldname, btext, local).items():
-                    encoded[d + base] = value
-        if others:
-            cached: dict[int, bytes] | None = None
+                for d, positions in arrays.positions(fieldname, btext, local).items():
+                    out[d + base] = positions
+        if others:  # segments without posting arrays: their values as Whoosh read them
+            encoded: dict[int, bytes] | None = None
             for key in ((term, ",".join(FIELDS)), (term, fieldname)):
                 data = self._terms.get(key)
                 if data is not None and data.values.get(fieldname):
-                    cached = data.values[fieldname]
+                    encoded = data.values[fieldname]
                     break
-            if cached is None:  # not kept (the cache was emptied meanwhile): read it again
-                cached = {}
-                self.postings(fieldname, term, cached)
-            encoded.update(cached)
-        return {d: fmt.decode_positions(encoded[d]) for d in docnums if d in encoded}
+            if encoded is None:  # not kept (the cache was emptied meanwhile): read it again
+                encoded = {}
+                self.postings(fieldname, term, encoded)
+            fmt = self.searcher.schema[fieldname].format
+            out.update((d, fmt.decode_positions(encoded[d])) for d in docnums if d in encoded)
+        return out
 
     def evaluate(self, node: Any, ctx: "_Context") -> dict[int, float]:
         """Documents matching ``node`` with their scores."""
@@ -1725,12 +1780,14 @@ def make_snippet(body: str, terms: set[str], fragments: int = 3, width: int = 18
     if not matches:
         return _fragment_text(body, 0, min(len(body), width), [])
     # Score windows starting at each match: distinct terms first, then occurrences.
+    # Matches do not overlap, so their starts and ends both ascend.
+    starts = [m[0] for m in matches]
+    ends = [m[1] for m in matches]
     candidates = []
-    for i, (start, _end, _term) in enumerate(matches):
-        window_end = start + width
-        inside = [m for m in matches[i:] if m[1] <= window_end]
-        distinct = len({m[2] for m in inside})
-        candidates.append((distinct, len(inside), -start, i))
+    for i, start in enumerate(starts):
+        j = bisect_right(ends, start + width, i)
+        distinct = len({m[2] for m in matches[i:j]})
+        candidates.append((distinct, j - i, -start, i))
     chosen: list[tuple[int, int]] = []
     covered: set[str] = set()
     for distinct, count, neg_start, i in sorted(candidates, reverse=True):
@@ -1739,7 +1796,8 @@ def make_snippet(body: str, terms: set[str], fragments: int = 3, width: int = 18
         hi = min(len(body), lo + width)
         if any(not (hi <= a or lo >= b) for a, b in chosen):
             continue
-        new_terms = {m[2] for m in matches if lo <= m[0] and m[1] <= hi}
+        inside = matches[bisect_left(starts, lo) : bisect_right(ends, hi)]
+        new_terms = {m[2] for m in inside if lo <= m[0] and m[1] <= hi}
         if chosen and not (new_terms - covered) and len(chosen) >= 1:
             continue
         chosen.append((lo, hi))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from array import array
+
 import pytest
 
 import frsearch
 import frsearch.search
 from frsearch import postings
+from frsearch.analysis import FrenchPositions
 from frsearch.search import Engine
 from tests.conftest import SEEDS
 
@@ -32,10 +35,11 @@ class _Reader:
     "weights",
     [[1.0, 1.0, 1.0], [1.0, 3.0, 200.0], [2.0, 70000.0, 1.0], [5e9, 1.0, 2.0], [0.5, 1.0, 2.25]],
 )
-def test_an_entry_gives_back_ids_weights_and_values(weights: list[float]) -> None:
+def test_an_entry_gives_back_ids_weights_and_positions(weights: list[float]) -> None:
     ids = [0, 7, 4_000_000_000]
-    values = [b"\x01\x02", b"", b"\xff" * 300]
-    entry = postings.pack(ids, weights, values)
+    positions = [[1, 2], [], list(range(5, 300_000, 1000))]
+    fmt = FrenchPositions()
+    entry = postings.pack(ids, weights, [fmt.encode(p) for p in positions])
     arrays = postings.PostingArrays(_Reader(entry), 4_000_000_001)  # type: ignore[arg-type]
     found = arrays.postings("body", b"mot")
     assert found is not None
@@ -43,10 +47,21 @@ def test_an_entry_gives_back_ids_weights_and_values(weights: list[float]) -> Non
     assert list(got_ids) == ids
     assert (list(got_weights) if got_weights is not None else [1.0] * 3) == weights
     assert (got_weights is None) == (weights == [1.0] * 3)
-    assert arrays.values("body", b"mot", [7, 4_000_000_000, 3]) == {7: b"", 4_000_000_000: b"\xff" * 300}
-    assert arrays.values("body", b"mot", ids) == dict(zip(ids, values))
+    assert arrays.positions("body", b"mot", [7, 4_000_000_000, 3]) == {7: [], 4_000_000_000: positions[2]}
+    assert arrays.positions("body", b"mot", ids) == dict(zip(ids, positions))
+    every = arrays.all_positions("body", b"mot")
+    assert every is not None
+    assert [list(every[2][every[1][i] : every[1][i + 1]]) for i in range(3)] == positions
     assert arrays.postings("body", b"autre") is None
-    assert arrays.values("title", b"mot", ids) == {}
+    assert arrays.positions("title", b"mot", ids) == {}
+
+
+def test_an_entry_without_positions() -> None:
+    entry = postings.pack([3, 4], [1.0, 1.0], None)
+    arrays = postings.PostingArrays(_Reader(entry), 5)  # type: ignore[arg-type]
+    assert arrays.postings("body", b"mot") == (array("I", [3, 4]), None)
+    assert arrays.positions("body", b"mot", [3]) == {}
+    assert arrays.all_positions("body", b"mot") is None
 
 
 def _whoosh_postings(leaf, fieldname: str, term: bytes) -> tuple[dict[int, float], dict[int, list[int]]]:
@@ -85,9 +100,7 @@ def test_merged_segments_with_deletions_have_arrays_equal_to_whoosh_postings() -
                     if not leaf.is_deleted(d)
                 }
                 assert live == weights
-                fmt = leaf.schema[fieldname].format
-                values = leaf_arrays.values(fieldname, term, list(weights))
-                assert {d: fmt.decode_positions(v) for d, v in values.items()} == positions
+                assert leaf_arrays.positions(fieldname, term, list(weights)) == positions
                 checked += 1
     assert checked > 1000
     assert any(leaf.has_deletions() for leaf, _base in engine.leaves)
@@ -119,14 +132,15 @@ def test_queries_give_the_same_hits_with_arrays_and_with_whoosh_blocks(
 
 
 def test_a_bad_entry_is_damage_not_a_wrong_answer() -> None:
-    entry = postings.pack([1, 5], [1.0, 2.0], [b"\x01", b"\x02"])
+    fmt = FrenchPositions()
+    entry = postings.pack([1, 5], [1.0, 2.0], [fmt.encode([3]), fmt.encode([0, 9])])
     with pytest.raises(postings.DamagedArrays):  # a document number beyond the segment
         postings.PostingArrays(_Reader(entry), 5).postings("body", b"mot")  # type: ignore[arg-type]
     with pytest.raises(postings.DamagedArrays):  # a count that does not fit the entry
         postings.PostingArrays(_Reader(entry[:-1]), 10).postings("body", b"mot")  # type: ignore[arg-type]
-    garbled = entry[:-6] + b"\xff\xff\xff\x00" + entry[-2:]  # the last position offset
+    garbled = entry[:-16] + b"\xff\xff\xff\x00" + entry[-12:]  # the last position offset
     with pytest.raises(postings.DamagedArrays):
-        postings.PostingArrays(_Reader(garbled), 10).values("body", b"mot", [1])  # type: ignore[arg-type]
+        postings.PostingArrays(_Reader(garbled), 10).positions("body", b"mot", [1])  # type: ignore[arg-type]
 
 
 def _sentence_corpus(count: int) -> list[dict[str, str]]:
@@ -186,3 +200,27 @@ def test_pruning_gives_the_hits_scores_and_totals_of_the_full_evaluation(
                 )
             assert runs[0] == runs[1], query
     assert any(pruned)  # the bounds did let some queries skip words
+
+
+@pytest.mark.parametrize("slop", [0, 1, 3])
+def test_phrases_found_with_every_position_at_once_are_those_found_document_by_document(
+    slop: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frsearch.search import FIELDS, Phrase, Word
+
+    index = frsearch.Index()
+    index.add_documents(_sentence_corpus(600))
+    index.add_documents(_sentence_corpus(50))  # a second segment, replacing some documents
+    engine = index.engine()
+    assert len(engine.leaves) > 1 and any(leaf.has_deletions() for leaf, _ in engine.leaves)
+    phrases = [["etat", "unis"], ["lei", "jun"], ["chin", "etat"], ["xiaom", "xiaom"], ["a", "b"]]
+    phrases += [["etat", "unis", "chin"], ["list", "noir"]]
+    big = 0
+    for terms in phrases:
+        phrase = Phrase([Word(t, t, FIELDS) for t in terms], slop, FIELDS)
+        monkeypatch.setattr(frsearch.search, "BULK_PHRASE_DOCS", 10**9)
+        one_by_one = engine.phrase_docs(phrase)
+        monkeypatch.setattr(frsearch.search, "BULK_PHRASE_DOCS", 0)
+        assert engine.phrase_docs(phrase) == one_by_one, terms
+        big += len(one_by_one) > 50
+    assert big >= 2
