@@ -20,8 +20,10 @@ import unicodedata
 from array import array
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
+from operator import itemgetter, methodcaller
 from pathlib import Path
-from typing import Iterator
+from typing import Collection, Iterator
 
 import snowballstemmer
 from unidecode import unidecode
@@ -41,6 +43,8 @@ __all__ = [
     "term_of",
     "term_positions",
     "term_spans",
+    "matched_spans",
+    "counted_spans",
 ]
 
 # Combining marks count as word characters, so decomposed (NFD) text stays in one token.
@@ -372,6 +376,89 @@ def term_spans(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+def matched_spans(text: str, terms: Collection[str]) -> list[tuple[int, int, str]]:
+    """The spans of :func:`term_spans` whose term is in ``terms``, read with C-level iterators.
+
+    Snippets look for a few terms in whole documents; this reads each word once
+    through the cached :func:`_read_word` without a Python step per word.
+    """
+    found = list(_TOKEN_RE.finditer(text))
+    reads = list(map(_read_word, map(_GROUP, found)))
+    wanted = compress(range(len(found)), map(terms.__contains__, map(_TERM, reads)))
+    return [(found[i].start() + reads[i][0], found[i].end(), reads[i][3]) for i in wanted]  # type: ignore[misc]
+
+
+def counted_spans(text: str, counts: dict[str, int]) -> list[tuple[int, int, str]] | None:
+    """The spans of :func:`matched_spans` for the terms of ``counts``, found without reading
+    every word: None unless each term is found exactly ``counts[term]`` times.
+
+    A regular expression finds where a word may start with a term, letters
+    standing for their accented forms; only the words found there are read.
+    A term whose words do not all start with it (``cheval`` from ``chevaux``)
+    is found fewer times than the index counted, and the caller then reads
+    the whole text: the answer is never a guess. Numbers always take that road.
+    """
+    if not counts:
+        return []
+    pattern = _prefix_pattern(tuple(sorted(counts)))
+    if pattern is None:
+        return None
+    spans: dict[int, tuple[int, int, str]] = {}
+    for hit in pattern.finditer(text):
+        at = hit.start()
+        start = at
+        while start and (text[start - 1] in _WORD_JOINERS or _WORD_CHAR.match(text, start - 1)):
+            start -= 1
+        while start < at and text[start] in _WORD_JOINERS:
+            start += 1
+        if start >= 2 and text[start - 1] in _NUMBER_SPACES and text[start - 2].isdigit():
+            return None  # perhaps the suffix of a spaced ordinal ("13 ème"), one token with its number
+        token = _TOKEN_RE.match(text, start)
+        if token is None or token.end() <= at:
+            return None
+        skip, _word, _folded, term, _dropped = _read_word(token.group())
+        if term in counts:
+            spans[start] = (start + skip, token.end(), term)
+    found: dict[str, int] = {}
+    for _start, _end, term in spans.values():
+        found[term] = found.get(term, 0) + 1
+    if found != {t: n for t, n in counts.items() if n}:
+        return None
+    return sorted(spans.values())
+
+
+@lru_cache(maxsize=1024)
+def _prefix_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A regular expression for the places where a word may start with one of the terms."""
+    alternatives = []
+    for term in terms:
+        if not term or not term.isalpha() or not term.isascii():
+            return None
+        alternatives.append("".join(_LETTER_CLASSES.get(c, re.escape(c)) for c in term))
+    return re.compile("(?<![^\\W_])(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
+
+
+def _letter_classes() -> dict[str, str]:
+    """For each ASCII letter, a character class of the Latin letters that fold to it."""
+    forms: dict[str, set[str]] = {}
+    # ASCII, Latin-1 and the ligatures and letters of French beyond it (œ, ÿ).
+    for code in [*range(0x41, 0x5B), *range(0x61, 0x7B), *range(0xC0, 0x100), 0x152, 0x153, 0x178]:
+        char = chr(code)
+        folded = fold(char)
+        if len(folded) == 1 and folded.isalpha():
+            forms.setdefault(folded, set()).update((char, char.lower(), char.upper()))
+    return {
+        letter: "[" + "".join(sorted(re.escape(c) for c in chars if len(c) == 1)) + "]"
+        for letter, chars in forms.items()
+    }
+
+
+_LETTER_CLASSES = _letter_classes()
+_WORD_JOINERS = _APOSTROPHES
+_NUMBER_SPACES = " \u00a0\u202f"
+_WORD_CHAR = re.compile(rf"[^\W_]|[{_MARKS}]")
+_GROUP = methodcaller("group")
+_TERM = itemgetter(3)
 _BIG_ENDIAN = sys.byteorder == "big"
 
 

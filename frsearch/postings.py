@@ -191,6 +191,11 @@ class PostingArrays:
                 out[docnum] = _array("I", self._file.get(positions_at + 4 * lo, 4 * (hi - lo))).tolist()
         return out
 
+    def position_count(self, fieldname: str, btext: bytes) -> int:
+        """How many positions a term has in a field (0 when absent)."""
+        found = self._locate(fieldname, btext)
+        return found[3] if found is not None else 0
+
     def all_positions(self, fieldname: str, btext: bytes) -> tuple[array, array, array] | None:
         """(ids, offsets, positions) of every posting of a term, or None without positions."""
         found = self._locate(fieldname, btext)

@@ -41,7 +41,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from frsearch.analysis import SPACED_ORDINAL, analyze, stem, term_spans
+from frsearch.analysis import SPACED_ORDINAL, analyze, counted_spans, matched_spans, stem
 from frsearch.errors import QueryError
 from frsearch.postings import open_arrays
 
@@ -77,6 +77,8 @@ MAX_CACHED_POSTINGS = 3_000_000
 #: Above this many candidate documents, a phrase is matched with every position of its
 #: words at once (set operations in C) instead of document by document.
 BULK_PHRASE_DOCS = 256
+#: Texts longer than this are searched for a hit's terms with counted_spans.
+COUNTED_SPANS_CHARS = 1000
 #: An occurrence as one integer: document << _DOC_SHIFT | position (positions are 32-bit).
 _DOC_SHIFT = 40
 #: Words longer than this are not corrected (no French word is that long).
@@ -798,6 +800,9 @@ class Engine:
     def options(self, value: SearchOptions) -> None:
         self._options = value
         self._derived: dict[str, list[float]] = {}
+        #: Scores of words (see word_scores), kept across queries while they fit.
+        self._scores: dict[tuple, dict[int, float]] = {}
+        self._cached_scores = 0
 
     def postings(
         self, fieldname: str, term: str, values: dict[int, bytes] | None = None
@@ -1042,8 +1047,26 @@ class Engine:
         """BM25 score of one word (its best expansion) for every document that has it.
 
         With ``within`` (field_mode "sum" only), only for those of the
-        documents that have it, with the same scores.
+        documents that have it, with the same scores. Whole results are kept
+        for the next queries with the word (callers must not change them).
         """
+        if within is None:
+            key = (tuple(expansions), word.fields)
+            cached = self._scores.get(key)
+            if cached is None:
+                cached = self._word_scores(word, expansions, None)
+                with self._lock:
+                    if self._cached_scores + len(cached) > MAX_CACHED_POSTINGS:
+                        self._scores.clear()
+                        self._cached_scores = 0
+                    self._scores[key] = cached
+                    self._cached_scores += len(cached)
+            return cached
+        return self._word_scores(word, expansions, within)
+
+    def _word_scores(
+        self, word: Word, expansions: list[tuple[str, float]], within: Sequence[int] | None
+    ) -> dict[int, float]:
         opts = self.options
         scores: dict[int, float] | None = None
         k1 = opts.k1
@@ -1137,7 +1160,7 @@ class Engine:
                     break
             if not candidates:
                 continue
-            if len(candidates) > BULK_PHRASE_DOCS:
+            if len(candidates) > BULK_PHRASE_DOCS and self._cheaper_everywhere(f, terms, len(candidates)):
                 found = self._phrase_everywhere(f, terms, phrase.slop + 1)
                 if found is not None:
                     out |= found & candidates
@@ -1149,6 +1172,21 @@ class Engine:
                 ):
                     out.add(docnum)
         return out
+
+    def _cheaper_everywhere(self, fieldname: str, terms: list[str], candidates: int) -> bool:
+        """Whether matching every position of the terms is cheaper than document by document.
+
+        A position costs about a tenth of a microsecond in the former; a word in a
+        candidate document about two and a half in the latter.
+        """
+        total = 0
+        for term in set(terms):
+            btext = term.encode("utf-8")
+            for arrays in self.posting_arrays():
+                if arrays is None:
+                    return False
+                total += arrays.position_count(fieldname, btext)
+        return total < 25 * candidates * len(terms)
 
     def _phrase_everywhere(self, fieldname: str, terms: list[str], reach: int) -> set[int] | None:
         """Documents where ``terms`` follow each other (each at most ``reach`` positions after
@@ -1561,7 +1599,12 @@ class Engine:
         if snippets:
             termset = set(terms)
             hit.title_spans = [(s, e) for s, e, _t in _matches(title, termset)]
-            hit.snippet = make_snippet(stored.get("body") or "", termset, fragments, fragment_chars)
+            body = stored.get("body") or ""
+            counts = None
+            if len(body) > COUNTED_SPANS_CHARS:
+                found = {t: self.positions("body", t, {docnum}).get(docnum, ()) for t in termset}
+                counts = {t: len(p) for t, p in found.items()}
+            hit.snippet = make_snippet(body, termset, fragments, fragment_chars, counts)
         return hit
 
 
@@ -1751,18 +1794,25 @@ def _read_postings(
 _JOINERS = frozenset("-‐‑'’")
 
 
-def _matches(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
+def _matches(
+    text: str, terms: set[str], counts: dict[str, int] | None = None
+) -> list[tuple[int, int, str]]:
     """Offsets of the words of ``text`` whose term is in ``terms``.
 
     Matched words joined by a hyphen, an apostrophe or one space make one
     match, so ``États-Unis`` and ``Lei Jun`` are highlighted as written.
+    ``counts`` (how many times the index has each term in ``text``) lets
+    long texts be searched without reading every word (see counted_spans).
     """
     if not terms or not text:
         return []
+    spans = None
+    if counts is not None and len(text) > COUNTED_SPANS_CHARS:
+        spans = counted_spans(text, {t: counts.get(t, 0) for t in terms})
+    if spans is None:
+        spans = matched_spans(text, terms)
     out: list[tuple[int, int, str]] = []
-    for start, end, term in term_spans(text):
-        if term not in terms:
-            continue
+    for start, end, term in spans:
         gap = text[out[-1][1] : start] if out else ""
         if out and (gap in _JOINERS or gap == " "):
             out[-1] = (out[-1][0], end, out[-1][2])
@@ -1774,9 +1824,15 @@ def _matches(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
 _SPACE_RE = re.compile(r"\s+")
 
 
-def make_snippet(body: str, terms: set[str], fragments: int = 3, width: int = 180) -> Snippet:
-    """Up to ``fragments`` pieces of ``body`` around the matched terms, joined with " … "."""
-    matches = _matches(body, terms)
+def make_snippet(
+    body: str, terms: set[str], fragments: int = 3, width: int = 180,
+    counts: dict[str, int] | None = None,
+) -> Snippet:
+    """Up to ``fragments`` pieces of ``body`` around the matched terms, joined with " … ".
+
+    ``counts``: how many times the index has each term in ``body`` (see _matches).
+    """
+    matches = _matches(body, terms, counts)
     if not matches:
         return _fragment_text(body, 0, min(len(body), width), [])
     # Score windows starting at each match: distinct terms first, then occurrences.

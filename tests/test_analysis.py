@@ -163,3 +163,35 @@ def test_term_spans_match_analyze() -> None:
     for case in GOLDEN["cases"]:
         text = case["text"]
         assert term_spans(text) == [(t.start, t.end, t.term) for t in analyze(text)]
+
+
+def test_matched_spans_are_the_term_spans_of_the_terms_asked_for() -> None:
+    from frsearch.analysis import matched_spans, term_spans
+
+    for case in GOLDEN["cases"]:
+        spans = term_spans(case["text"])
+        for some in ({t for _s, _e, t in spans[::3]}, set(), {"absent"}):
+            assert matched_spans(case["text"], some) == [s for s in spans if s[2] in some]
+
+
+def test_counted_spans_are_the_matched_spans_or_none() -> None:
+    from frsearch.analysis import counted_spans, matched_spans, term_positions
+
+    seeds = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
+    texts = [p.read_text("utf-8") for p in seeds] + [c["text"] for c in GOLDEN["cases"]]
+    texts += ["Les chevaux du cheval.", "Le 13 ème et le XIIIe, 1.000 chevaux", "l'État, L’ÉTAT et 'État"]
+    texts.append(unicodedata.normalize("NFD", texts[0]))
+    answered = 0
+    for text in texts:
+        positions = term_positions(text)
+        terms = sorted(positions)
+        for some in (terms[::2], terms[1::3], terms[:1], ["absent"], ["cheval"], ["etat", "13"]):
+            counts = {t: len(positions.get(t, ())) for t in some}
+            spans = counted_spans(text, counts)
+            if spans is not None:
+                answered += 1
+                assert spans == matched_spans(text, set(some)), (text[:40], some)
+    assert answered > 30
+    # Words that do not start with their term, and numbers, are left to the full reading.
+    assert counted_spans("Les chevaux du cheval.", {"cheval": 2}) is None
+    assert counted_spans("Le XIIIe siècle", {"13": 1}) is None

@@ -457,3 +457,20 @@ def test_idf_exponent_raises_bm25_idf_to_a_power(rare_and_common: frsearch.Index
     raised = engine.search("chat").hits[0]
     assert raised.id == one.id
     assert raised.score == pytest.approx(one.score * bm25_idf**0.5)
+
+
+def test_snippets_are_the_same_when_long_texts_are_searched_by_counted_spans(
+    seed_index: frsearch.Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import frsearch.search
+
+    queries = ["etats unis", "Lei Jun blacklist", "Xiaomi chine", "données personnelles facebook", "13e"]
+    runs = []
+    for threshold in (10**9, 0):
+        monkeypatch.setattr(frsearch.search, "COUNTED_SPANS_CHARS", threshold)
+        seed_index.engine()._terms.clear()
+        runs.append([
+            [(h.id, h.snippet, h.title_spans) for h in seed_index.search(q)] for q in queries
+        ])
+    assert runs[0] == runs[1]
+    assert any(hit[1].spans for hits in runs[0] for hit in hits)
