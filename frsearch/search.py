@@ -77,6 +77,8 @@ MAX_CACHED_POSTINGS = 3_000_000
 #: Above this many candidate documents, a phrase is matched with every position of its
 #: words at once (set operations in C) instead of document by document.
 BULK_PHRASE_DOCS = 256
+#: Sets of skipped words tried (each scores the candidate documents) before scoring everything.
+MAX_PRUNING_ATTEMPTS = 3
 #: Texts longer than this are searched for a hit's terms with counted_spans.
 COUNTED_SPANS_CHARS = 1000
 #: An occurrence as one integer: document << _DOC_SHIFT | position (positions are 32-bit).
@@ -668,7 +670,7 @@ class SearchOptions:
 
 
 class _TermData:
-    __slots__ = ("docs", "df", "doc_set", "values", "size")
+    __slots__ = ("docs", "df", "_doc_set", "values", "size")
 
     def __init__(
         self, docs: dict[str, dict[int, float]], values: dict[str, dict[int, bytes]] | None = None
@@ -676,9 +678,20 @@ class _TermData:
         self.docs = docs  # field -> {docnum: term frequency}
         self.values = values or {}  # field -> {docnum: encoded positions}, when read
         self.size = sum(len(p) for p in docs.values())
-        #: The documents that have the term in any of its fields.
-        self.doc_set: set[int] = set().union(*docs.values())
-        self.df = len(self.doc_set)
+        self._doc_set: set[int] | None = None
+        found = [p for p in docs.values() if p]
+        if len(found) == 2:  # counted without building the union
+            small, large = sorted(found, key=len)
+            self.df = len(small) + len(large) - sum(map(large.__contains__, small))
+        else:
+            self.df = len(self.doc_set)
+
+    @property
+    def doc_set(self) -> set[int]:
+        """The documents that have the term in any of its fields."""
+        if self._doc_set is None:
+            self._doc_set = set().union(*self.docs.values())
+        return self._doc_set
 
 
 class Engine:
@@ -1179,14 +1192,14 @@ class Engine:
         A position costs about a tenth of a microsecond in the former; a word in a
         candidate document about two and a half in the latter.
         """
-        total = 0
-        for term in set(terms):
-            btext = term.encode("utf-8")
-            for arrays in self.posting_arrays():
-                if arrays is None:
-                    return False
-                total += arrays.position_count(fieldname, btext)
+        if any(arrays is None for arrays in self.posting_arrays()):
+            return False
+        total = sum(self._position_count(fieldname, term) for term in set(terms))
         return total < 25 * candidates * len(terms)
+
+    def _position_count(self, fieldname: str, term: str) -> int:
+        btext = term.encode("utf-8")
+        return sum(a.position_count(fieldname, btext) for a in self.posting_arrays() if a is not None)
 
     def _phrase_everywhere(self, fieldname: str, terms: list[str], reach: int) -> set[int] | None:
         """Documents where ``terms`` follow each other (each at most ``reach`` positions after
@@ -1196,6 +1209,20 @@ class Engine:
         is adding 1 to ``reach`` and intersecting sets, all in C. Deleted documents are
         not left out. None when a segment has no posting arrays.
         """
+        if reach == 1:
+            # Each occurrence of the i-th word stands for the phrase starting i positions
+            # before: starting from the rarest word, the others only have to be looked up.
+            order = sorted(range(len(terms)), key=lambda i: self._position_count(fieldname, terms[i]))
+            starts: set[int] | None = None
+            for i in order:
+                occurrences = self._occurrences(fieldname, terms[i])
+                if occurrences is None:
+                    return None
+                shifted = map((-i).__add__, occurrences) if i else occurrences
+                starts = set(shifted) if starts is None else starts.intersection(shifted)
+                if not starts:
+                    return set()
+            return set(map(_DOC_SHIFT.__rrshift__, starts or ()))
         ends: set[int] | None = None
         for term in terms:
             occurrences = self._occurrences(fieldname, term)
@@ -1204,13 +1231,10 @@ class Engine:
             if ends is None:
                 ends = set(occurrences)
                 continue
-            if reach == 1:
-                ends = set(map((1).__add__, ends)).intersection(occurrences)
-            else:
-                shifted: set[int] = set()
-                for step in range(1, reach + 1):
-                    shifted.update(map(step.__add__, ends))
-                ends = shifted.intersection(occurrences)
+            following: set[int] = set()
+            for step in range(1, reach + 1):
+                following.update(map(step.__add__, ends))
+            ends = following.intersection(occurrences)
             if not ends:
                 return set()
         return set(map(_DOC_SHIFT.__rrshift__, ends or ()))
@@ -1278,13 +1302,19 @@ class Engine:
             return scores
         if isinstance(node, Phrase):
             docs = self.phrase_docs(node)
-            total: dict[int, float] = {d: 0.0 for d in docs}
+            found = list(docs)
+            total: dict[int, float] = dict.fromkeys(found, 0.0)
             for word in node.words:
                 expansions = [(word.term, 1.0)]
-                scores = self.word_scores(word, expansions)
+                if (
+                    self.options.field_mode == "sum" and (tuple(expansions), word.fields) not in self._scores
+                    and len(found) * 4 < self.term_data(word.term, word.fields).df
+                ):
+                    scores = self.word_scores(word, expansions, found)  # a few of its documents
+                else:
+                    scores = self.word_scores(word, expansions)
                 ctx.record(word, expansions, scores, restrict=docs)
-                for d in docs:
-                    total[d] += scores.get(d, 0.0)
+                total = dict(zip(found, map(add, map(total.__getitem__, found), map(scores.get, found, repeat(0.0)))))
             return total
         if isinstance(node, Either):
             merged: dict[int, float] = {}
@@ -1383,12 +1413,13 @@ class Engine:
     def _free_words_pruned(self, clauses: list[Any], ctx: "_Context") -> dict[int, float] | None:
         """The free words of the query scored only where it can change the best hits, or None.
 
-        Common words are scored only in the documents that have one of the
-        other words: a document with none of those ranks below the hits
-        shown, which is checked with upper bounds of the common words' scores
-        (MaxScore). The hits, their scores and the total are those of the
-        full evaluation; None when the bounds cannot show it (the caller then
-        scores every document).
+        A plain word's postings in one field are a unit. The largest units
+        (common words, mostly in bodies) are skipped: their word is scored only
+        in the documents found through the other units and clauses. A document
+        found only in skipped units ranks below the hits shown, which upper
+        bounds of the skipped units' scores show (MaxScore). The hits, their
+        scores and the total are those of the full evaluation; None when the
+        bounds cannot show it (the caller then scores every document).
         """
         opts = self.options
         keep = ctx.keep
@@ -1402,8 +1433,9 @@ class Engine:
             depth = opts.proximity_depth
             if not depth:
                 return None  # every document is looked at for proximity
-        # Plain words the index has: candidates for being scored only where needed.
-        common: list[tuple[int, int, float, _TermData]] = []
+        # Plain words the index has are scored only where needed; their units may be skipped.
+        plain: dict[int, _TermData] = {}
+        units: list[tuple[int, int, str, float]] = []
         for i, clause in enumerate(clauses):
             if (
                 isinstance(clause, Word) and not (clause.prefix or clause.fuzzy)
@@ -1411,64 +1443,66 @@ class Engine:
             ):
                 data = self.term_data(clause.term, clause.fields)
                 if data.df:
-                    common.append((data.df, i, self._score_bound(data), data))
-        if not common:
+                    plain[i] = data
+                    for f, postings in data.docs.items():
+                        if postings:
+                            units.append((len(postings), i, f, self._score_bound(data, f)))
+        if not units:
             return None
-        common.sort(key=lambda item: (-item[0], item[1]))
+        units.sort(key=lambda unit: (-unit[0], unit[1], unit[2]))
         full: dict[int, dict[int, float]] = {}
-        for j in range(len(common), 0, -1):
-            skipped = {i for _df, i, _bound, _data in common[:j]}
-            if len(skipped) == len(clauses):
-                continue
-            for i, clause in enumerate(clauses):
-                if i not in skipped and i not in full:
-                    full[i] = self.evaluate(clause, ctx)
-            masses = self._masses(clauses, ctx)  # after the evaluation: a typo's mass is its spelling's
-            n = sum(masses)
+        for i, clause in enumerate(clauses):
+            if i not in plain:
+                full[i] = self.evaluate(clause, ctx)
+        masses = self._masses(clauses, ctx)  # after the evaluation: a typo's mass is its spelling's
+        n = sum(masses)
+        attempts = 0
+        for j in range(len(units), 0, -1):
+            skipped = units[:j]
             candidates: dict[int, None] = {}
-            for i in full:
-                if i not in skipped:
-                    candidates.update(dict.fromkeys(full[i]))
+            for scores in full.values():
+                candidates.update(dict.fromkeys(scores))
+            for _size, i, f, _bound in units[j:]:
+                candidates.update(dict.fromkeys(plain[i].docs[f]))
             if len(candidates) < max(depth, keep):
                 continue
+            attempts += 1
+            if attempts > MAX_PRUNING_ATTEMPTS:
+                return None
             within = list(candidates)
             should = [
-                full[i] if i not in skipped else self.word_scores(clause, [(clause.term, 1.0)], within)
+                full[i] if i in full else self.word_scores(clause, [(clause.term, 1.0)], within)
                 for i, clause in enumerate(clauses)
             ]
-            # A document without any of the other words scores at most `bound` before coordination.
-            bound = sum(b for _df, _i, b, _data in common[:j]) * (1 + 1e-9)
+            # A document found only in skipped units scores at most `bound` before coordination.
+            bound = sum(unit[3] for unit in skipped) * (1 + 1e-9)
             sums = dict(should[0])
             for scores in should[1:]:
                 _add_into(sums, scores)
             if depth and not bound < heapq.nlargest(depth, sums.values())[-1]:
                 continue  # such a document could be among those looked at for proximity
             result = self._free_words(clauses, should, ctx, ctx.root, masses, sums)
-            share = sum(masses[i] for i in skipped) / n if n > 0 else 1.0
             if opts.coordination and n > 0:
+                share = sum(masses[i] for i in {unit[1] for unit in skipped}) / n
                 bound *= share**opts.coordination * (1 + 1e-9)
             if not bound < heapq.nlargest(keep, result.values())[-1]:
                 continue
-            for i in skipped:
+            for i in plain:
                 clause = clauses[i]
                 ctx.expansions[clause.text] = [clause.term]
                 ctx.record(clause, [(clause.term, 1.0)], should[i])
-            ctx.total = len(set(candidates).union(*(data.doc_set for _df, i, _b, data in common[:j])))
+            ctx.total = len(set(candidates).union(*(plain[unit[1]].doc_set for unit in skipped)))
             return result
         return None
 
-    def _score_bound(self, data: _TermData) -> float:
-        """The highest score a term can give a document (free word, weight 1)."""
+    def _score_bound(self, data: _TermData, fieldname: str) -> float:
+        """The highest score a term's postings in one field can give a document (free word)."""
         opts = self.options
-        k1 = opts.k1
-        factor = self.idf(data.df) * (k1 + 1.0)
-        bound = 0.0
-        for f, postings in data.docs.items():
-            if postings:
-                top = max(postings.values())
-                # tf / (tf + k1 * norm) grows with tf and falls with the length.
-                bound += opts.weights.get(f, 1.0) * factor * top / (top + min(self.saturation(f)))
-        return bound
+        postings = data.docs[fieldname]
+        top = max(postings.values())
+        factor = self.idf(data.df) * (opts.k1 + 1.0)
+        # tf / (tf + k1 * norm) grows with tf and falls with the length.
+        return opts.weights.get(fieldname, 1.0) * factor * top / (top + min(self.saturation(fieldname)))
 
     def _proximity_bonus(
         self, clauses: list[Any], should: list[dict[int, float]],
