@@ -78,7 +78,9 @@ MAX_CACHED_POSTINGS = 3_000_000
 #: words at once (set operations in C) instead of document by document.
 BULK_PHRASE_DOCS = 256
 #: Sets of skipped words tried (each scores the candidate documents) before scoring everything.
-MAX_PRUNING_ATTEMPTS = 3
+MAX_PRUNING_ATTEMPTS = 2
+#: Pruning is given up when it would still score more than this share of the matching documents.
+PRUNING_WORTH = 0.5
 #: Texts longer than this are searched for a hit's terms with counted_spans.
 COUNTED_SPANS_CHARS = 1000
 #: An occurrence as one integer: document << _DOC_SHIFT | position (positions are 32-bit).
@@ -1371,38 +1373,51 @@ class Engine:
 
     def _free_words(
         self, clauses: list[Any], should: list[dict[int, float]], ctx: "_Context", group: Group,
-        masses: list[float] | None = None, sums: dict[int, float] | None = None,
     ) -> dict[int, float]:
-        """Free words combined: any of them, with proximity and coordination.
+        """Free words combined: any of them, with coordination and proximity.
 
         The sum of each document's clause scores (added in the query's order),
         plus the proximity bonus, times its coordination factor.
         """
+        result = dict(should[0])
+        for scores in should[1:]:
+            _add_into(result, scores)
+        masses = self._masses(clauses, ctx)
+        factors = self._coordination(should, masses, result, ctx, group)
+        return self._finish_free_words(clauses, should, result, factors, ctx)
+
+    def _coordination(
+        self, should: list[dict[int, float]], masses: list[float], result: dict[int, float],
+        ctx: "_Context", group: Group,
+    ) -> list[float] | None:
+        """Each document's coordination factor (in ``result``'s order), or None for none."""
         opts = self.options
-        if masses is None:
-            masses = self._masses(clauses, ctx)
-        if sums is None:
-            result = dict(should[0])
-            for scores in should[1:]:
-                _add_into(result, scores)
-        else:
-            result = sums
-        if opts.proximity_weight > 0 and len(clauses) > 1:
-            self._proximity_bonus(clauses, should, result, ctx)
         n = sum(masses)
-        if len(should) > 1 and n > 0:
-            # The share of the query's words each document has (weighed by idf in "idf" mode).
-            matched: dict[int, float] = {}
-            for scores, mass in zip(should, masses):
-                _add_into(matched, dict.fromkeys(scores, mass))
-            if opts.all_words_first and group is ctx.root:
-                full = n * (1 - 1e-9)
-                ctx.first.update(d for d, c in matched.items() if c >= full)
-            p = opts.coordination
-            if p:
-                shares = map(truediv, map(matched.__getitem__, result), repeat(n))
-                result = dict(zip(result, map(mul, result.values(), map(pow, shares, repeat(p)))))
-        return result
+        if len(should) < 2 or n <= 0:
+            return None
+        # The share of the query's words each document has (weighed by idf in "idf" mode).
+        matched: dict[int, float] = {}
+        for scores, mass in zip(should, masses):
+            _add_into(matched, dict.fromkeys(scores, mass))
+        if opts.all_words_first and group is ctx.root:
+            full = n * (1 - 1e-9)
+            ctx.first.update(d for d, c in matched.items() if c >= full)
+        p = opts.coordination
+        if not p:
+            return None
+        return list(map(pow, map(truediv, map(matched.__getitem__, result), repeat(n)), repeat(p)))
+
+    def _finish_free_words(
+        self, clauses: list[Any], should: list[dict[int, float]], result: dict[int, float],
+        factors: list[float] | None, ctx: "_Context", ranked: dict[int, float] | None = None,
+    ) -> dict[int, float]:
+        """The proximity bonus on the best documents (``ranked``: sums times factors), then
+        the coordination factors."""
+        if self.options.proximity_weight > 0 and len(clauses) > 1:
+            if ranked is None:
+                ranked = _times(result, factors)
+            self._proximity_bonus(clauses, should, result, ranked, ctx)
+        return _times(result, factors)
 
     def _masses(self, clauses: list[Any], ctx: "_Context") -> list[float]:
         """What each free clause weighs in coordination."""
@@ -1456,37 +1471,62 @@ class Engine:
                 full[i] = self.evaluate(clause, ctx)
         masses = self._masses(clauses, ctx)  # after the evaluation: a typo's mass is its spelling's
         n = sum(masses)
+        # At least as many documents as the largest clause or unit has.
+        everything = max([len(scores) for scores in full.values()] + [unit[0] for unit in units])
+        coordinated = n > 0 and bool(opts.coordination)
+        wanted = max(depth, keep)
+
+        def limit(j: int) -> float:
+            """The highest score of a document found only in the ``j`` largest units."""
+            bound = sum(unit[3] for unit in units[:j]) * (1 + 1e-9)
+            if coordinated:
+                share = sum(masses[i] for i in {unit[1] for unit in units[:j]}) / n
+                bound *= share**opts.coordination * (1 + 1e-9)
+            return bound
+
         attempts = 0
-        for j in range(len(units), 0, -1):
+        theta: float | None = None  # the score to beat, from a failed attempt
+        j = len(units)
+        while j > 0:
+            if theta is not None:
+                # Candidates only grow as fewer units are skipped, and so does the score to
+                # beat: the next attempt skips as much as that score allows.
+                while j > 0 and not limit(j) < theta:
+                    j -= 1
+                if not j:
+                    return None
             skipped = units[:j]
             candidates: dict[int, None] = {}
             for scores in full.values():
                 candidates.update(dict.fromkeys(scores))
             for _size, i, f, _bound in units[j:]:
                 candidates.update(dict.fromkeys(plain[i].docs[f]))
-            if len(candidates) < max(depth, keep):
+            if len(candidates) < wanted:
+                j -= 1
                 continue
+            if len(candidates) > everything * PRUNING_WORTH:
+                return None  # too few documents left out to pay for the bookkeeping
             attempts += 1
             if attempts > MAX_PRUNING_ATTEMPTS:
                 return None
             within = list(candidates)
+            cut = {unit[1] for unit in skipped}
             should = [
-                full[i] if i in full else self.word_scores(clause, [(clause.term, 1.0)], within)
+                full[i] if i in full
+                else self.word_scores(clause, [(clause.term, 1.0)], within if i in cut else None)
                 for i, clause in enumerate(clauses)
             ]
-            # A document found only in skipped units scores at most `bound` before coordination.
-            bound = sum(unit[3] for unit in skipped) * (1 + 1e-9)
             sums = dict(should[0])
             for scores in should[1:]:
                 _add_into(sums, scores)
-            if depth and not bound < heapq.nlargest(depth, sums.values())[-1]:
-                continue  # such a document could be among those looked at for proximity
-            result = self._free_words(clauses, should, ctx, ctx.root, masses, sums)
-            if opts.coordination and n > 0:
-                share = sum(masses[i] for i in {unit[1] for unit in skipped}) / n
-                bound *= share**opts.coordination * (1 + 1e-9)
-            if not bound < heapq.nlargest(keep, result.values())[-1]:
+            factors = self._coordination(should, masses, sums, ctx, ctx.root)
+            ranked = _times(sums, factors)
+            # Every document that can be looked at for proximity, or shown, must be a candidate.
+            theta = heapq.nlargest(wanted, ranked.values())[-1]
+            if not limit(j) < theta:
+                j -= 1
                 continue
+            result = self._finish_free_words(clauses, should, sums, factors, ctx, ranked)
             for i in plain:
                 clause = clauses[i]
                 ctx.expansions[clause.text] = [clause.term]
@@ -1506,18 +1546,18 @@ class Engine:
 
     def _proximity_bonus(
         self, clauses: list[Any], should: list[dict[int, float]],
-        result: dict[int, float], ctx: "_Context",
+        result: dict[int, float], ranked: dict[int, float], ctx: "_Context",
     ) -> None:
         """Raise documents where consecutive free words of the query are close together.
 
-        Only the best ``proximity_depth`` documents (by their score so far) are
-        looked at, so the cost does not grow with the index.
+        Only the best ``proximity_depth`` documents (by their score so far,
+        ``ranked``) are looked at, so the cost does not grow with the index.
         """
         opts = self.options
         within: set[int] | None = None
-        if opts.proximity_depth and len(result) > opts.proximity_depth:
+        if opts.proximity_depth and len(ranked) > opts.proximity_depth:
             # Ties at the cut go to the lower document numbers, as in the final ranking.
-            within = {d for d, _score in _best(result, opts.proximity_depth, set())}
+            within = {d for d, _score in _best(ranked, opts.proximity_depth, set())}
         for i in range(len(clauses) - 1):
             a, b = clauses[i], clauses[i + 1]
             if not (isinstance(a, Word) and isinstance(b, Word)):
@@ -1685,6 +1725,13 @@ class _Context:
             if docnum in docs:
                 out.update(terms)
         return out
+
+
+def _times(scores: dict[int, float], factors: list[float] | None) -> dict[int, float]:
+    """Each score times its factor (factors in the scores' order; None: unchanged)."""
+    if factors is None:
+        return scores
+    return dict(zip(scores, map(mul, scores.values(), factors)))
 
 
 def _add_into(total: dict[int, float], scores: dict[int, float]) -> None:
