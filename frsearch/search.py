@@ -1337,8 +1337,11 @@ class Engine:
             else:
                 result = {d: s + scores[d] for d, s in result.items() if d in scores}
         clauses, minor = self._split_question_words(_distinct(group.should))
-        if result is None and not minor and not group.must_not and group is ctx.root:
-            pruned = self._free_words_pruned(clauses, ctx)
+        if result is None and not minor and group is ctx.root:
+            excluded: set[int] = set()
+            for clause in group.must_not:
+                excluded.update(self.evaluate(clause, ctx))
+            pruned = self._free_words_pruned(clauses, ctx, excluded)
             if pruned is not None:
                 return pruned
         should = [self.evaluate(clause, ctx) for clause in clauses]
@@ -1425,7 +1428,9 @@ class Engine:
             return [self.clause_idf(clause, ctx) for clause in clauses]
         return [1.0] * len(clauses)
 
-    def _free_words_pruned(self, clauses: list[Any], ctx: "_Context") -> dict[int, float] | None:
+    def _free_words_pruned(
+        self, clauses: list[Any], ctx: "_Context", excluded: set[int] = frozenset(),  # type: ignore[assignment]
+    ) -> dict[int, float] | None:
         """The free words of the query scored only where it can change the best hits, or None.
 
         A plain word's postings in one field are a unit. The largest units
@@ -1435,6 +1440,8 @@ class Engine:
         bounds of the skipped units' scores show (MaxScore). The hits, their
         scores and the total are those of the full evaluation; None when the
         bounds cannot show it (the caller then scores every document).
+        The ``excluded`` documents (of the query's exclusions) are left out of
+        the result, after the proximity bonus, as in the full evaluation.
         """
         opts = self.options
         keep = ctx.keep
@@ -1471,8 +1478,10 @@ class Engine:
                 full[i] = self.evaluate(clause, ctx)
         masses = self._masses(clauses, ctx)  # after the evaluation: a typo's mass is its spelling's
         n = sum(masses)
-        # At least as many documents as the largest clause or unit has.
-        everything = max([len(scores) for scores in full.values()] + [unit[0] for unit in units])
+        # About as many documents as the query matches: the union of the clauses, as if
+        # the plain words overlapped as little as they can, the other clauses fully.
+        sizes = [len(scores) for scores in full.values()] + [data.df for data in plain.values()]
+        everything = max(max(sizes), min(self.doc_count, sum(sizes)))
         coordinated = n > 0 and bool(opts.coordination)
         wanted = max(depth, keep)
 
@@ -1527,11 +1536,18 @@ class Engine:
                 j -= 1
                 continue
             result = self._finish_free_words(clauses, should, sums, factors, ctx, ranked)
+            if excluded:
+                for d in excluded:
+                    result.pop(d, None)
+                if len(result) < keep or not limit(j) < heapq.nlargest(keep, result.values())[-1]:
+                    return None  # the exclusions leave too few candidates above the bound
             for i in plain:
                 clause = clauses[i]
                 ctx.expansions[clause.text] = [clause.term]
                 ctx.record(clause, [(clause.term, 1.0)], should[i])
-            ctx.total = len(set(candidates).union(*(plain[unit[1]].doc_set for unit in skipped)))
+            ctx.total = len(
+                set(candidates).union(*(plain[unit[1]].doc_set for unit in skipped)) - excluded
+            )
             return result
         return None
 

@@ -165,7 +165,8 @@ PRUNING_QUERIES = [
     "Xiaomi Chine", "Lei Jun blacklist", "les États-Unis et la Chine", "entreprise chinoise marché",
     "Facebook Zuckerberg Singapour", "gouvernement américain sanctions", "données personnelles",
     "xiaomi smartphone", "liste noire du Pentagone", "marché Chine Xiaomi Huawei téléphone",
-    "la société a annoncé", "Singapour", "+xiaomi chine", "chine -xiaomi", '"liste noire" Xiaomi',
+    "la société a annoncé", "Singapour", "+xiaomi chine", "chine -xiaomi", "\"liste noire\" Xiaomi",
+    "marché téléphone chine -xiaomi", "les États-Unis Chine NOT \"liste noire\"",
 ]
 
 
@@ -183,8 +184,8 @@ def test_pruning_gives_the_hits_scores_and_totals_of_the_full_evaluation(
     pruned = []
     real = Engine._free_words_pruned
 
-    def spy(self: Engine, clauses: list, ctx: object) -> object:
-        result = real(self, clauses, ctx)
+    def spy(self: Engine, clauses: list, ctx: object, excluded: set) -> object:
+        result = real(self, clauses, ctx, excluded)
         pruned.append(result is not None)
         return result
 
