@@ -122,7 +122,9 @@ class PostingArrays:
         self._name = name
 
     def close(self) -> None:
-        self._reader.close()
+        # A damaged index may have had its files closed already (see index._close_files_left_open).
+        if not getattr(self._file, "is_closed", False):
+            self._reader.close()
 
     def _locate(self, fieldname: str, btext: bytes) -> tuple[int, int, int, int] | None:
         """(where the ids start, count, weight code, number of positions) of an entry, or None."""
