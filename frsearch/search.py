@@ -1743,6 +1743,9 @@ class _Context:
         return out
 
 
+_NEXT = (1).__add__
+
+
 def _times(scores: dict[int, float], factors: list[float] | None) -> dict[int, float]:
     """Each score times its factor (factors in the scores' order; None: unchanged)."""
     if factors is None:
@@ -1780,6 +1783,8 @@ def _best(scores: dict[int, float], k: int, first: set[int]) -> list[tuple[int, 
 
 def _in_order(positions: list[Sequence[int]], reach: int) -> bool:
     """Whether each word follows the previous one at most ``reach`` positions later."""
+    if reach == 1 and len(positions) == 2:  # a pair of words side by side (the proximity bonus)
+        return not set(positions[1]).isdisjoint(map(_NEXT, positions[0]))
     ends = set(positions[0])
     for following in positions[1:]:
         if len(ends) * reach <= 4 * len(following) + 64:
