@@ -908,6 +908,14 @@ class Engine:
                 return self._typo_terms(word, fields, ctx.context_terms(self))
         return []
 
+    def _expansions_once(self, word: Word, ctx: "_Context") -> list[tuple[str, float]]:
+        """A word's expansions, looked up once per query (a typo's use the query's budget)."""
+        key = _word_key(word)
+        found = ctx.expanded.get(key)
+        if found is None:
+            found = ctx.expanded[key] = self.expansions(word, ctx)
+        return found
+
     def _prefix_terms(self, word: Word, fields: Sequence[str]) -> list[tuple[str, float]]:
         prefix = word.folded or word.term
         found: dict[str, int] = {}
@@ -1142,8 +1150,7 @@ class Engine:
         ``expansion_weight``); a word the index does not have counts nothing.
         """
         if isinstance(clause, Word):
-            cached = ctx.words.get(_word_key(clause))
-            expansions = cached[0] if cached is not None else [(clause.term, 1.0)]
+            expansions = ctx.expanded.get(_word_key(clause)) or [(clause.term, 1.0)]
             words = [(clause, expansions)]
         else:
             found: list[Word] = []
@@ -1295,7 +1302,7 @@ class Engine:
             key = _word_key(node)
             cached = ctx.words.get(key)
             if cached is None:
-                expansions = self.expansions(node, ctx)
+                expansions = self._expansions_once(node, ctx)
                 cached = (expansions, self.word_scores(node, expansions))
                 ctx.words[key] = cached
             expansions, scores = cached
@@ -1455,32 +1462,35 @@ class Engine:
             depth = opts.proximity_depth
             if not depth:
                 return None  # every document is looked at for proximity
-        # Plain words the index has are scored only where needed; their units may be skipped.
-        plain: dict[int, _TermData] = {}
+        # Words (not wildcards) are scored only where needed: the postings of each of their
+        # terms in each field are units, which may be skipped.
+        # (In the query's order, as the full evaluation: a typo's spellings use up a budget.)
+        plain: dict[int, list[tuple[str, float, _TermData]]] = {}
         units: list[tuple[int, int, str, float]] = []
+        full: dict[int, dict[int, float]] = {}
         for i, clause in enumerate(clauses):
-            if (
-                isinstance(clause, Word) and not (clause.prefix or clause.fuzzy)
-                and self.has_term(clause.term, clause.fields)
-            ):
-                data = self.term_data(clause.term, clause.fields)
-                if data.df:
-                    plain[i] = data
-                    for f, postings in data.docs.items():
-                        if postings:
-                            units.append((len(postings), i, f, self._score_bound(data, f)))
+            found = []
+            if isinstance(clause, Word) and not (clause.prefix or clause.fuzzy):
+                expansions = self._expansions_once(clause, ctx)
+                found = [(t, w, self.term_data(t, clause.fields)) for t, w in expansions]
+                found = [(t, w, data) for t, w, data in found if data.df]
+            if not found:
+                full[i] = self.evaluate(clause, ctx)
+                continue
+            plain[i] = found
+            for t, w, data in found:
+                for f, postings in data.docs.items():
+                    if postings:
+                        units.append((len(postings), i, f"{f}:{t}", w * self._score_bound(data, f)))
         if not units:
             return None
         units.sort(key=lambda unit: (-unit[0], unit[1], unit[2]))
-        full: dict[int, dict[int, float]] = {}
-        for i, clause in enumerate(clauses):
-            if i not in plain:
-                full[i] = self.evaluate(clause, ctx)
         masses = self._masses(clauses, ctx)  # after the evaluation: a typo's mass is its spelling's
         n = sum(masses)
         # About as many documents as the query matches: the union of the clauses, as if
         # the plain words overlapped as little as they can, the other clauses fully.
-        sizes = [len(scores) for scores in full.values()] + [data.df for data in plain.values()]
+        sizes = [len(scores) for scores in full.values()]
+        sizes += [max(data.df for _t, _w, data in found) for found in plain.values()]
         everything = max(max(sizes), min(self.doc_count, sum(sizes)))
         coordinated = n > 0 and bool(opts.coordination)
         wanted = max(depth, keep)
@@ -1508,8 +1518,9 @@ class Engine:
             candidates: dict[int, None] = {}
             for scores in full.values():
                 candidates.update(dict.fromkeys(scores))
-            for _size, i, f, _bound in units[j:]:
-                candidates.update(dict.fromkeys(plain[i].docs[f]))
+            for _size, i, unit, _bound in units[j:]:
+                f, t = unit.split(":", 1)
+                candidates.update(dict.fromkeys(next(d for u, _w, d in plain[i] if u == t).docs[f]))
             if len(candidates) < wanted:
                 j -= 1
                 continue
@@ -1522,7 +1533,7 @@ class Engine:
             cut = {unit[1] for unit in skipped}
             should = [
                 full[i] if i in full
-                else self.word_scores(clause, [(clause.term, 1.0)], within if i in cut else None)
+                else self.word_scores(clause, ctx.expanded[_word_key(clause)], within if i in cut else None)
                 for i, clause in enumerate(clauses)
             ]
             sums = dict(should[0])
@@ -1543,11 +1554,11 @@ class Engine:
                     return None  # the exclusions leave too few candidates above the bound
             for i in plain:
                 clause = clauses[i]
-                ctx.expansions[clause.text] = [clause.term]
-                ctx.record(clause, [(clause.term, 1.0)], should[i])
-            ctx.total = len(
-                set(candidates).union(*(plain[unit[1]].doc_set for unit in skipped)) - excluded
-            )
+                expansions = ctx.expanded[_word_key(clause)]
+                ctx.expansions[clause.text] = [t for t, _w in expansions]
+                ctx.record(clause, expansions, should[i])
+            others = (data.doc_set for i in cut for _t, _w, data in plain[i])
+            ctx.total = len(set(candidates).union(*others) - excluded)
             return result
         return None
 
@@ -1708,6 +1719,8 @@ class _Context:
         self._context: list[str] | None = None
         #: Expansions and scores of each distinct word, computed once per query.
         self.words: dict[tuple, tuple[list[tuple[str, float]], dict[int, float]]] = {}
+        #: Expansions of each distinct word (also of those scored only where needed).
+        self.expanded: dict[tuple, list[tuple[str, float]]] = {}
         self.typo_budget = MAX_CORRECTED_WORDS
         #: How many of the best hits are wanted, when only the best are (see _free_words_pruned).
         self.keep = 0

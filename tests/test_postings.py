@@ -167,6 +167,7 @@ PRUNING_QUERIES = [
     "xiaomi smartphone", "liste noire du Pentagone", "marché Chine Xiaomi Huawei téléphone",
     "la société a annoncé", "Singapour", "+xiaomi chine", "chine -xiaomi", "\"liste noire\" Xiaomi",
     "marché téléphone chine -xiaomi", "les États-Unis Chine NOT \"liste noire\"",
+    "xiaomy chine marché", "facebok zukerberg singapour données", "gouvernment americain",
 ]
 
 
