@@ -665,6 +665,20 @@ class SearchOptions:
     typo_candidates: int = 3
     # idf ** idf_exponent: above 1, rare words weigh more against common ones than in BM25.
     idf_exponent: float = 1.5
+    # Related forms of an indexed free word (Snowball gives démission "demiss" but
+    # démissionner "demission"): "prefix" adds the most frequent (related_limit) indexed
+    # terms that extend the word's term by at most related_letters letters or that it
+    # extends, at related_weight; "restem" those sharing its term stemmed once more
+    # (Snowball is not idempotent: "indemnit" and "indemnis" both give "indemn"); "" none.
+    # Terms shorter than related_min_length are left alone.
+    related_mode: str = ""
+    related_letters: int = 3
+    related_min_length: int = 5
+    related_limit: int = 1
+    related_weight: float = 0.6
+    # A related term rarer than the word counts the word's idf, not its own (a rare stem
+    # such as "contr" next to "contrat" would otherwise outweigh the word itself).
+    related_idf_cap: bool = True
 
 
 # ---------------------------------------------------------------------------
@@ -899,7 +913,10 @@ class Engine:
         if word.fuzzy:
             return self._fuzzy_terms(word, word.fuzzy, fields)
         if self.has_term(word.term, fields):
-            return [(word.term, 1.0)]
+            found = [(word.term, 1.0)]
+            if self.options.related_mode:
+                found += self._related_terms(word, fields)
+            return found
         if self.options.typo_tolerance:
             if ctx is None:
                 return self._typo_terms(word, fields)
@@ -915,6 +932,51 @@ class Engine:
         if found is None:
             found = ctx.expanded[key] = self.expansions(word, ctx)
         return found
+
+    def _frequency(self, term: str, fields: Sequence[str]) -> int:
+        return sum(self.reader.doc_frequency(f, term) for f in fields)
+
+    def _related_terms(self, word: Word, fields: Sequence[str]) -> list[tuple[str, float]]:
+        """Indexed terms of the same word family as an indexed word (see ``related_mode``)."""
+        opts = self.options
+        term = word.term
+        if len(term) < opts.related_min_length or not term.isalpha():
+            return []
+        candidates: set[str] = set()
+        if opts.related_mode == "restem":
+            root = stem(term)
+            prefix = os.path.commonprefix([term, root])
+            for f in fields if len(prefix) >= opts.related_min_length else ():
+                for t in self.reader.expand_prefix(f, prefix):
+                    t = t.decode("utf-8") if isinstance(t, bytes) else t
+                    if len(t) - len(prefix) <= opts.related_letters + 2 and (t == root or stem(t) == root):
+                        candidates.add(t)
+        elif opts.related_mode == "prefix":
+            limit = opts.related_letters
+            for f in fields:
+                for t in self.reader.expand_prefix(f, term):
+                    t = t.decode("utf-8") if isinstance(t, bytes) else t
+                    if len(t) - len(term) <= limit:
+                        candidates.add(t)
+            for cut in range(1, limit + 1):
+                shorter = term[:-cut]
+                if len(shorter) < opts.related_min_length:
+                    break
+                if self.has_term(shorter, fields):
+                    candidates.add(shorter)
+        candidates.discard(term)
+        found = {t: self._frequency(t, fields) for t in candidates}
+        best = heapq.nlargest(opts.related_limit, found.items(), key=lambda kv: (kv[1], kv[0]))
+        if not opts.related_idf_cap:
+            return [(t, opts.related_weight) for t, _ in best]
+        # word_scores weighs each term by weight * idf: scale so that the product is at most
+        # related_weight times the word's own idf.
+        own = self.idf(self.term_data(term, fields).df)
+        out = []
+        for t, _ in best:
+            idf = self.idf(self.term_data(t, fields).df)
+            out.append((t, opts.related_weight * min(1.0, own / idf) if idf > 0 else 0.0))
+        return out
 
     def _prefix_terms(self, word: Word, fields: Sequence[str]) -> list[tuple[str, float]]:
         prefix = word.folded or word.term
