@@ -671,7 +671,7 @@ class SearchOptions:
     # extends, at related_weight; "restem" those sharing its term stemmed once more
     # (Snowball is not idempotent: "indemnit" and "indemnis" both give "indemn"); "" none.
     # Terms shorter than related_min_length are left alone.
-    related_mode: str = ""
+    related_mode: str = "prefix"
     related_letters: int = 3
     related_min_length: int = 5
     related_limit: int = 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 import frsearch
@@ -53,6 +55,37 @@ def test_a_hyphenated_word_ranks_its_phrase_first_then_finds_either_part() -> No
     assert [hit.id for hit in index.search("pause casse-croûte")][0] == "d1"
     # Only a part exists anywhere: the word still finds it.
     assert [hit.id for hit in _index_of("Le casse du siècle.").search("casse-brique")] == ["d0"]
+
+
+def test_a_free_word_finds_the_forms_snowball_stems_apart() -> None:
+    # Snowball gives démission "demiss" but démissionner "demission", and licencié
+    # "licenc" but licenciement "licenci": each word meets the other form, ranked below
+    # its own and, inside a phrase or with the option off, not at all.
+    index = _index_of(
+        "La démission du salarié est écrite.",
+        "Le salarié peut démissionner sans motif.",
+        "Le licenciement pour motif personnel.",
+        "Le salarié licencié reçoit une indemnité.",
+        "Rien de tout cela ici.",
+    )
+    assert [hit.id for hit in index.search("démission")] == ["d0", "d1"]
+    assert [hit.id for hit in index.search("démissionner")] == ["d1", "d0"]
+    assert [hit.id for hit in index.search("licencié")] == ["d3", "d2"]
+    assert [hit.id for hit in index.search('"démission du salarié"')] == ["d0"]
+    engine = index.engine()
+    engine.options = replace(engine.options, related_mode="")
+    assert [hit.id for hit in engine.search("démission")] == ["d0"]
+
+
+def test_a_related_form_weighs_less_than_the_word_even_when_rarer() -> None:
+    # "contr" (contrer) is one of a word family's rarer neighbours of "contrat": it may
+    # find a document, but never outranks one with the word itself.
+    index = _index_of(
+        *[f"Le contrat numéro {i}." for i in range(30)],
+        "Il faut contrer cette idée.",
+    )
+    ids = [hit.id for hit in index.search("contrat", limit=40)]
+    assert ids[-1] == "d30" and len(ids) == 31
 
 
 def test_a_hyphenated_word_stays_a_phrase_when_quoted_required_excluded_or_numbered() -> None:
