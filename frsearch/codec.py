@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any, Iterable, Iterator
 
 from whoosh import multiproc
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermsReader
 from whoosh.fields import TEXT
 from whoosh.writing import PostingPool, SegmentWriter
 
@@ -35,6 +35,14 @@ class LeanW3Codec(W3Codec):
 
     def field_writer(self, storage: Any, segment: Any) -> "LeanFieldWriter":
         return LeanFieldWriter(self, storage, segment)
+
+    def terms_reader(self, storage: Any, segment: Any) -> W3TermsReader:
+        # W3Codec.terms_reader with the term dictionary memory-mapped: looking up words and
+        # walking the terms of a prefix read it key by key.
+        name = segment.make_filename(self.TERMS_EXT)
+        length = storage.file_length(name)
+        terms = posting_arrays.open_mapped(storage, name)
+        return W3TermsReader(self, terms, length, segment.open_file(storage, self.POSTS_EXT))
 
 
 class LeanFieldWriter(W3FieldWriter):

@@ -221,16 +221,21 @@ def open_arrays(storage: Any, segment: Any) -> PostingArrays | None:
         if not storage.file_exists(name):
             return None
         length = storage.file_length(name)
-        if isinstance(storage, FileStorage):
-            with open(os.path.join(storage.folder, name), "rb") as f:
-                dbfile = _MappedFile(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), name)
-        else:
-            dbfile = storage.open_file(name)
+        dbfile = open_mapped(storage, name)
         return PostingArrays(HashReader(dbfile, length, magic=MAGIC), segment.doc_count_all(), name)
     except (ValueError, EOFError, struct.error, FileFormatError) as exc:
         if dbfile is not None:
             dbfile.close()
         raise DamagedArrays(f"{name} cannot be read: {exc}") from None
+
+
+def open_mapped(storage: Any, name: str) -> StructFile:
+    """A file of the storage, memory-mapped when it is on disk (reads are then slices)."""
+    if isinstance(storage, FileStorage):
+        with open(os.path.join(storage.folder, name), "rb") as f:
+            if os.fstat(f.fileno()).st_size:
+                return _MappedFile(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), name)
+    return storage.open_file(name)
 
 
 def create_writer(storage: Any, segment: Any) -> HashWriter:
