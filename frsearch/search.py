@@ -1767,7 +1767,8 @@ class Engine:
             if len(body) > COUNTED_SPANS_CHARS:
                 found = {t: self.positions("body", t, {docnum}).get(docnum, ()) for t in termset}
                 counts = {t: len(p) for t, p in found.items()}
-            hit.snippet = make_snippet(body, termset, fragments, fragment_chars, counts)
+            words = {t: text for text, found in ctx.expansions.items() for t in found}
+            hit.snippet = make_snippet(body, termset, fragments, fragment_chars, counts, words)
         return hit
 
 
@@ -2003,12 +2004,15 @@ _SPACE_RE = re.compile(r"\s+")
 
 def make_snippet(
     body: str, terms: set[str], fragments: int = 3, width: int = 180,
-    counts: dict[str, int] | None = None,
+    counts: dict[str, int] | None = None, words: dict[str, str] | None = None,
 ) -> Snippet:
     """Up to ``fragments`` pieces of ``body`` around the matched terms, joined with " … ".
 
     ``counts``: how many times the index has each term in ``body`` (see _matches).
+    ``words``: the query word each term stands for (a word's related forms and
+    spellings count as that word when fragments are chosen).
     """
+    word = (words or {}).get
     matches = _matches(body, terms, counts)
     if not matches:
         return _fragment_text(body, 0, min(len(body), width), [])
@@ -2018,9 +2022,11 @@ def make_snippet(
     ends = [m[1] for m in matches]
     candidates = []
     for i, start in enumerate(starts):
-        j = bisect_right(ends, start + width, i)
-        distinct = len({m[2] for m in matches[i:j]})
-        candidates.append((distinct, j - i, -start, i))
+        # The window shown for this match (see below), and the matches it holds.
+        lo = max(0, start - width // 4)
+        inside = matches[bisect_left(starts, lo) : bisect_right(ends, min(len(body), lo + width))]
+        distinct = len({word(m[2], m[2]) for m in inside})
+        candidates.append((distinct, len(inside), -start, i))
     chosen: list[tuple[int, int]] = []
     covered: set[str] = set()
     for distinct, count, neg_start, i in sorted(candidates, reverse=True):
@@ -2030,7 +2036,7 @@ def make_snippet(
         if any(not (hi <= a or lo >= b) for a, b in chosen):
             continue
         inside = matches[bisect_left(starts, lo) : bisect_right(ends, hi)]
-        new_terms = {m[2] for m in inside if lo <= m[0] and m[1] <= hi}
+        new_terms = {word(m[2], m[2]) for m in inside if lo <= m[0] and m[1] <= hi}
         if chosen and not (new_terms - covered) and len(chosen) >= 1:
             continue
         chosen.append((lo, hi))
@@ -2058,7 +2064,9 @@ def _fragment_text(body: str, lo: int, hi: int, matches: list[tuple[int, int, st
         newline = body.rfind("\n", max(0, lo - 60), lo + 1)
         lo = max(space, newline) + 1 if max(space, newline) >= 0 else lo
     if hi < len(body):
-        space = body.find(" ", hi - 20 if hi - 20 > lo else hi)
+        # The matches the window holds stay in it.
+        held = max((end for start, end, _t in matches if lo <= start and end <= hi), default=lo)
+        space = body.find(" ", max(held, hi - 20) if hi - 20 > lo else hi)
         hi = space if 0 <= space < hi + 20 else hi
     for start, end, _t in matches:
         if start < hi < end:

@@ -507,3 +507,25 @@ def test_snippets_are_the_same_when_long_texts_are_searched_by_counted_spans(
         ])
     assert runs[0] == runs[1]
     assert any(hit[1].spans for hits in runs[0] for hit in hits)
+
+
+def test_a_snippet_fragment_keeps_the_matches_it_was_chosen_for() -> None:
+    # "Lei Jun" ends a few characters before the fragment's edge: it is shown, highlighted.
+    body = ("Une phrase de remplissage sans rien. " * 8) + "Un award à l’origine du blacklisting de " \
+        "Xiaomi La récompense est décernée tous les cinq ans aux grands entrepreneurs chinois. " \
+        "Aux côtés de Lei Jun, on retrouve donc Ding Lei. " + ("Encore du texte sans intérêt. " * 8)
+    words = {"blacklisting": "blacklist", "lei": "Lei", "jun": "Jun"}
+    snippet = make_snippet(body, {"blacklisting", "lei", "jun"}, words=words)
+    highlighted = [snippet.text[s:e] for s, e in snippet.spans]
+    assert "blacklisting" in highlighted and "Lei Jun" in highlighted
+
+
+def test_related_forms_count_as_their_word_when_fragments_are_chosen() -> None:
+    body = "Le mot blacklist ici. " + "Rien. " * 60 + "Et blacklisting là. " + "Rien. " * 60 + "Lei Jun enfin."
+    by_term = make_snippet(body, {"blacklist", "blacklisting", "lei", "jun"}, fragments=2)
+    by_word = make_snippet(
+        body, {"blacklist", "blacklisting", "lei", "jun"}, fragments=2,
+        words={"blacklist": "blacklist", "blacklisting": "blacklist", "lei": "Lei", "jun": "Jun"},
+    )
+    assert "Lei Jun" not in [by_term.text[s:e] for s, e in by_term.spans]
+    assert "Lei Jun" in [by_word.text[s:e] for s, e in by_word.spans]
