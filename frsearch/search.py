@@ -79,6 +79,8 @@ MAX_CACHED_POSTINGS = 3_000_000
 BULK_PHRASE_DOCS = 256
 #: Sets of skipped words tried (each scores the candidate documents) before scoring everything.
 MAX_PRUNING_ATTEMPTS = 2
+#: A first pruning attempt waits for this many times the documents it must rank.
+PRUNING_SAMPLE = 4
 #: Pruning is given up when it would still score more than this share of the matching documents.
 PRUNING_WORTH = 0.5
 #: Texts longer than this are searched for a hit's terms with counted_spans.
@@ -1559,7 +1561,15 @@ class Engine:
 
         def limit(j: int) -> float:
             """The highest score of a document found only in the ``j`` largest units."""
-            bound = sum(unit[3] for unit in units[:j]) * (1 + 1e-9)
+            # A word scores its best term: the most its terms' skipped units can add up to.
+            per_term: dict[tuple[int, str], float] = {}
+            for _size, i, unit, unit_bound in units[:j]:
+                key = (i, unit.split(":", 1)[1])
+                per_term[key] = per_term.get(key, 0.0) + unit_bound
+            per_word: dict[int, float] = {}
+            for (i, _term), term_bound in per_term.items():
+                per_word[i] = max(per_word.get(i, 0.0), term_bound)
+            bound = sum(per_word.values()) * (1 + 1e-9)
             if coordinated:
                 share = sum(masses[i] for i in {unit[1] for unit in units[:j]}) / n
                 bound *= share**opts.coordination * (1 + 1e-9)
@@ -1567,23 +1577,23 @@ class Engine:
 
         attempts = 0
         theta: float | None = None  # the score to beat, from a failed attempt
+        candidates: dict[int, None] = {}
+        for scores in full.values():
+            candidates.update(dict.fromkeys(scores))
         j = len(units)
         while j > 0:
-            if theta is not None:
-                # Candidates only grow as fewer units are skipped, and so does the score to
-                # beat: the next attempt skips as much as that score allows.
-                while j > 0 and not limit(j) < theta:
-                    j -= 1
-                if not j:
-                    return None
-            skipped = units[:j]
-            candidates: dict[int, None] = {}
-            for scores in full.values():
-                candidates.update(dict.fromkeys(scores))
-            for _size, i, unit, _bound in units[j:]:
+            if j < len(units):  # the unit no longer skipped finds candidates too
+                _size, i, unit, _bound = units[j]
                 f, t = unit.split(":", 1)
                 candidates.update(dict.fromkeys(next(d for u, _w, d in plain[i] if u == t).docs[f]))
-            if len(candidates) < wanted:
+            if theta is None:
+                # A first attempt on too few documents would set a low score to beat.
+                ready = len(candidates) >= PRUNING_SAMPLE * wanted
+            else:
+                # Candidates only grow as fewer units are skipped, and so does the score to
+                # beat: this attempt is sure to succeed.
+                ready = limit(j) < theta
+            if not ready:
                 j -= 1
                 continue
             if len(candidates) > everything * PRUNING_WORTH:
@@ -1591,6 +1601,7 @@ class Engine:
             attempts += 1
             if attempts > MAX_PRUNING_ATTEMPTS:
                 return None
+            skipped = units[:j]
             within = list(candidates)
             cut = {unit[1] for unit in skipped}
             should = [
@@ -1604,7 +1615,7 @@ class Engine:
             factors = self._coordination(should, masses, sums, ctx, ctx.root)
             ranked = _times(sums, factors)
             # Every document that can be looked at for proximity, or shown, must be a candidate.
-            theta = heapq.nlargest(wanted, ranked.values())[-1]
+            theta = heapq.nlargest(wanted, ranked.values())[-1] if len(ranked) >= wanted else 0.0
             if not limit(j) < theta:
                 j -= 1
                 continue
