@@ -1500,13 +1500,14 @@ class Engine:
         return [1.0] * len(clauses)
 
     def _free_words_pruned(
-        self, clauses: list[Any], ctx: "_Context", excluded: set[int] = frozenset(),  # type: ignore[assignment]
+        self, clauses: list[Any], ctx: "_Context", excluded: set[int] | None = None,
     ) -> dict[int, float] | None:
         """The free words of the query scored only where it can change the best hits, or None.
 
-        A plain word's postings in one field are a unit. The largest units
-        (common words, mostly in bodies) are skipped: their word is scored only
-        in the documents found through the other units and clauses. A document
+        The postings of each term of a word (its related forms and spellings
+        too) in one field are a unit. The largest units (common words, mostly
+        in bodies) are skipped: their word is scored only in the documents
+        found through the other units and clauses. A document
         found only in skipped units ranks below the hits shown, which upper
         bounds of the skipped units' scores show (MaxScore). The hits, their
         scores and the total are those of the full evaluation; None when the
@@ -1516,6 +1517,7 @@ class Engine:
         """
         opts = self.options
         keep = ctx.keep
+        excluded = excluded or set()
         if (
             not keep or len(clauses) < 2 or not opts.pruning or opts.all_words_first
             or opts.field_mode != "sum"
