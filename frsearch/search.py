@@ -1138,7 +1138,7 @@ class Engine:
         for the next queries with the word (callers must not change them).
         """
         if within is None:
-            key = (tuple(expansions), word.fields)
+            key = _scores_key(word, expansions)
             cached = self._scores.get(key)
             if cached is None:
                 cached = self._word_scores(word, expansions, None)
@@ -1380,7 +1380,7 @@ class Engine:
             for word in node.words:
                 expansions = [(word.term, 1.0)]
                 if (
-                    self.options.field_mode == "sum" and (tuple(expansions), word.fields) not in self._scores
+                    self.options.field_mode == "sum" and _scores_key(word, expansions) not in self._scores
                     and len(found) * 4 < self.term_data(word.term, word.fields).df
                 ):
                     scores = self.word_scores(word, expansions, found)  # a few of its documents
@@ -1532,7 +1532,8 @@ class Engine:
         # terms in each field are units, which may be skipped.
         # (In the query's order, as the full evaluation: a typo's spellings use up a budget.)
         plain: dict[int, list[tuple[str, float, _TermData]]] = {}
-        units: list[tuple[int, int, str, float]] = []
+        # (size, clause, field, term, bound, the postings)
+        units: list[tuple[int, int, str, str, float, dict[int, float]]] = []
         full: dict[int, dict[int, float]] = {}
         for i, clause in enumerate(clauses):
             found = []
@@ -1547,10 +1548,11 @@ class Engine:
             for t, w, data in found:
                 for f, postings in data.docs.items():
                     if postings:
-                        units.append((len(postings), i, f"{f}:{t}", w * self._score_bound(data, f)))
+                        bound = w * self._score_bound(data, f)
+                        units.append((len(postings), i, f, t, bound, postings))
         if not units:
             return None
-        units.sort(key=lambda unit: (-unit[0], unit[1], unit[2]))
+        units.sort(key=lambda unit: (-unit[0], unit[1], unit[2], unit[3]))
         masses = self._masses(clauses, ctx)  # after the evaluation: a typo's mass is its spelling's
         n = sum(masses)
         # About as many documents as the query matches: the union of the clauses, as if
@@ -1565,9 +1567,8 @@ class Engine:
             """The highest score of a document found only in the ``j`` largest units."""
             # A word scores its best term: the most its terms' skipped units can add up to.
             per_term: dict[tuple[int, str], float] = {}
-            for _size, i, unit, unit_bound in units[:j]:
-                key = (i, unit.split(":", 1)[1])
-                per_term[key] = per_term.get(key, 0.0) + unit_bound
+            for _size, i, _field, term, unit_bound, _postings in units[:j]:
+                per_term[i, term] = per_term.get((i, term), 0.0) + unit_bound
             per_word: dict[int, float] = {}
             for (i, _term), term_bound in per_term.items():
                 per_word[i] = max(per_word.get(i, 0.0), term_bound)
@@ -1585,9 +1586,7 @@ class Engine:
         j = len(units)
         while j > 0:
             if j < len(units):  # the unit no longer skipped finds candidates too
-                _size, i, unit, _bound = units[j]
-                f, t = unit.split(":", 1)
-                candidates.update(dict.fromkeys(next(d for u, _w, d in plain[i] if u == t).docs[f]))
+                candidates.update(dict.fromkeys(units[j][5]))
             if theta is None:
                 # A first attempt on too few documents would set a low score to beat.
                 ready = len(candidates) >= PRUNING_SAMPLE * wanted
@@ -1780,8 +1779,7 @@ class Engine:
             if len(body) > COUNTED_SPANS_CHARS:
                 found = {t: self.positions("body", t, {docnum}).get(docnum, ()) for t in termset}
                 counts = {t: len(p) for t, p in found.items()}
-            words = {t: text for text, found in ctx.expansions.items() for t in found}
-            hit.snippet = make_snippet(body, termset, fragments, fragment_chars, counts, words)
+            hit.snippet = make_snippet(body, termset, fragments, fragment_chars, counts, ctx.term_words())
         return hit
 
 
@@ -1803,6 +1801,7 @@ class _Context:
         #: The number of matching documents, when the scores do not hold them all.
         self.total: int | None = None
         self.expansions: dict[str, list[str]] = {}
+        self._term_words: dict[str, str] | None = None
         self._matched: list[tuple[list[str], dict[int, float] | set[int]]] = []
 
     def record(
@@ -1813,6 +1812,12 @@ class _Context:
         restrict: set[int] | None = None,
     ) -> None:
         self._matched.append(([t for t, _ in expansions], scores if restrict is None else restrict))
+
+    def term_words(self) -> dict[str, str]:
+        """The query word (as typed) each matched term stands for, once the query has run."""
+        if self._term_words is None:
+            self._term_words = {t: text for text, found in self.expansions.items() for t in found}
+        return self._term_words
 
     def context_terms(self, engine: "Engine") -> list[str]:
         """Indexed terms of the query's plain words (computed once per query)."""
@@ -1833,6 +1838,11 @@ class _Context:
 
 
 _NEXT = (1).__add__
+
+
+def _scores_key(word: Word, expansions: list[tuple[str, float]]) -> tuple:
+    """What the scores of a word are kept under between queries (see Engine.word_scores)."""
+    return (tuple(expansions), word.fields)
 
 
 def _times(scores: dict[int, float], factors: list[float] | None) -> dict[int, float]:
