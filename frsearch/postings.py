@@ -36,7 +36,9 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.filetables import FileFormatError, HashReader, HashWriter
 from whoosh.filedb.structfile import StructFile
 
-__all__ = ["EXT", "DamagedArrays", "PostingArrays", "pack", "open_arrays"]
+__all__ = [
+    "EXT", "DamagedArrays", "PostingArrays", "create_writer", "key", "open_arrays", "open_mapped", "pack",
+]
 
 #: File extension of a segment's posting arrays (Whoosh's cleanup removes it with the segment).
 EXT = ".fsp"
