@@ -32,6 +32,7 @@ from bisect import bisect_left
 from itertools import accumulate
 from typing import Any, Sequence
 
+import numpy as np
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.filetables import FileFormatError, HashReader, HashWriter
 from whoosh.filedb.structfile import StructFile
@@ -47,6 +48,9 @@ HEADER = struct.Struct("<IBI")
 #: Weight array type codes; 0 means every weight is 1.0 and none is stored.
 WEIGHT_CODES = ("", "B", "H", "I", "d")
 _ITEMSIZE = [0] + [array(code).itemsize for code in WEIGHT_CODES[1:]]
+#: The same types for numpy, little-endian as stored.
+_DTYPES = (None, np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"), np.dtype("<f8"))
+_U32 = np.dtype("<u4")
 # Document numbers and offsets are stored little-endian; flipped on a big-endian machine.
 _SWAP = struct.pack("=I", 1) != struct.pack("<I", 1)
 
@@ -162,6 +166,37 @@ class PostingArrays:
         if code:
             weights = _array(WEIGHT_CODES[code], self._file.get(start + 4 * count, _ITEMSIZE[code] * count))
         return ids, weights
+
+    def vectors(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """As :meth:`postings`, as numpy arrays (weights in their stored integer or float type)."""
+        found = self._locate(fieldname, btext)
+        if found is None:
+            return None
+        start, count, code, _npositions = found
+        ids = self._id_vector(start, count)
+        weights = None
+        if code:
+            weights = np.frombuffer(self._file.get(start + 4 * count, _ITEMSIZE[code] * count), _DTYPES[code])
+        return ids, weights
+
+    def position_vectors(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """As :meth:`all_positions`, as numpy arrays."""
+        found = self._locate(fieldname, btext)
+        if found is None or not found[3]:
+            return None
+        start, count, code, npositions = found
+        offsets_at = start + (4 + _ITEMSIZE[code]) * count
+        offsets = np.frombuffer(self._file.get(offsets_at, 4 * (count + 1)), _U32)
+        if offsets[-1] != npositions or offsets[0] != 0 or (count and np.any(offsets[1:] < offsets[:-1])):
+            raise DamagedArrays(f"{self._name} has bad position offsets")
+        positions = np.frombuffer(self._file.get(offsets_at + 4 * (count + 1), 4 * npositions), _U32)
+        return self._id_vector(start, count), offsets, positions
+
+    def _id_vector(self, start: int, count: int) -> np.ndarray:
+        ids = np.frombuffer(self._file.get(start, 4 * count), _U32)
+        if count and int(ids[-1]) >= self._doc_count:
+            raise DamagedArrays(f"{self._name} has a document number out of range")
+        return ids
 
     def _positions_at(self, start: int, count: int, code: int, npositions: int) -> tuple[array, int]:
         """The offsets of an entry's positions, and where its positions start."""

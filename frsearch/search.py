@@ -37,6 +37,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
+import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -681,6 +682,8 @@ class SearchOptions:
     # A related term rarer than the word counts the word's idf, not its own (a rare stem
     # such as "contr" next to "contrat" would otherwise outweigh the word itself).
     related_idf_cap: bool = True
+    # Score with numpy arrays (the same hits and scores as the dictionary path, faster).
+    vectorized: bool = True
 
 
 # ---------------------------------------------------------------------------
@@ -712,6 +715,89 @@ class _TermData:
         return self._doc_set
 
 
+class _TermVectors:
+    """A term's postings as arrays: field -> (document numbers ascending, frequencies)."""
+
+    __slots__ = ("fields", "df", "size")
+
+    def __init__(self, fields: dict[str, tuple[np.ndarray, np.ndarray]], doc_count: int) -> None:
+        self.fields = fields
+        self.size = sum(len(ids) for ids, _tfs in fields.values())
+        found = [ids for ids, _tfs in fields.values() if len(ids)]
+        if len(found) < 2:
+            self.df = len(found[0]) if found else 0
+        else:  # documents counted once, whichever fields have the term
+            seen = np.zeros(doc_count, dtype=bool)
+            df = 0
+            for ids in found:
+                df += len(ids) - int(np.count_nonzero(seen[ids]))
+                seen[ids] = True
+            self.df = df
+
+
+class _Members:
+    """The documents marked in an array, for ``docnum in members``."""
+
+    __slots__ = ("mask",)
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask = mask
+
+    def __contains__(self, docnum: object) -> bool:
+        return bool(self.mask[docnum])
+
+
+_NO_DOCS = np.zeros(0, dtype=np.int64)
+_NO_SCORES = np.zeros(0)
+
+
+def _spread(n: int, ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, mask) over ``n`` documents from the scores of some of them."""
+    scores = np.zeros(n)
+    scores[ids] = values
+    mask = np.zeros(n, dtype=bool)
+    mask[ids] = True
+    return scores, mask
+
+
+def _values_at(ids: np.ndarray, values: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """The values of ``docs`` (0 for those not in ``ids``, which is ascending)."""
+    if not len(ids):
+        return np.zeros(len(docs))
+    at = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
+    return np.where(ids[at] == docs, values[at], 0.0)
+
+
+def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values in both ascending arrays of distinct values."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return a
+    at = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    return a[b[at] == a]
+
+
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
+def _top(scores: np.ndarray, docs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best of ``docs`` by score, then lower docnum (as _best), best first."""
+    values = scores[docs]
+    if len(docs) > k:
+        cut = np.partition(values, len(values) - k)[len(values) - k]
+        keep = values >= cut
+        docs, values = docs[keep], values[keep]
+    order = np.lexsort((docs, -values))[:k]
+    return docs[order], values[order]
+
+
 class Engine:
     """Executes parsed queries on one committed state of an index (a Whoosh searcher)."""
 
@@ -733,6 +819,10 @@ class Engine:
         self._cached_postings = 0
         self._lock = threading.RLock()
         self._arrays: list[Any] | None = None
+        self._vectors: dict[tuple[str, str], _TermVectors] = {}
+        self._cached_vectors = 0
+        self._arrays_of: dict[str, np.ndarray] = {}
+        self._live: np.ndarray | None = None
 
     # -- index statistics ---------------------------------------------------
 
@@ -834,6 +924,9 @@ class Engine:
         #: Scores of words (see word_scores), kept across queries while they fit.
         self._scores: dict[tuple, dict[int, float]] = {}
         self._cached_scores = 0
+        self._derived_arrays: dict[str, np.ndarray] = {}
+        self._vector_scores: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._cached_vector_scores = 0
 
     def postings(
         self, fieldname: str, term: str, values: dict[int, bytes] | None = None
@@ -973,10 +1066,10 @@ class Engine:
             return [(t, opts.related_weight) for t, _ in best]
         # word_scores weighs each term by weight * idf: scale so that the product is at most
         # related_weight times the word's own idf.
-        own = self.idf(self.term_data(term, fields).df)
+        own = self.idf(self.df(term, fields))
         out = []
         for t, _ in best:
-            idf = self.idf(self.term_data(t, fields).df)
+            idf = self.idf(self.df(t, fields))
             out.append((t, opts.related_weight * min(1.0, own / idf) if idf > 0 else 0.0))
         return out
 
@@ -1224,9 +1317,9 @@ class Engine:
         for word, expansions in words:
             best = 0.0
             for term, weight in expansions:
-                data = self.term_data(term, word.fields)
-                if data.df:
-                    best = max(best, weight * self.idf(data.df))
+                df = self.df(term, word.fields)
+                if df:
+                    best = max(best, weight * self.idf(df))
             total += best
         return total
 
@@ -1686,6 +1779,379 @@ class Engine:
             return should, []
         return [c for c in should if not any(c is m for m in minor)], minor
 
+    # -- vectorized evaluation --------------------------------------------------
+    #
+    # evaluate() again, with numpy: a node's result is a pair of arrays over every
+    # document number (its scores, and whether each document matches), and postings
+    # are read as arrays. Every score is computed with the same floating-point
+    # operations, in the same order, as in evaluate(), so the hits, their scores and
+    # the total are the same (tests compare the two); only the coordination factor's
+    # power is taken in Python, once per set of matched words, as numpy's may round
+    # differently. The dictionary path stays for SearchOptions(vectorized=False),
+    # for field_mode "bm25f" and for all_words_first.
+
+    def vectorized(self) -> bool:
+        """Whether queries run through the vectorized evaluation (see above)."""
+        opts = self.options
+        return opts.vectorized and opts.field_mode == "sum" and not opts.all_words_first
+
+    def live(self) -> np.ndarray:
+        """Per document number, whether the document is not deleted."""
+        if self._live is None:
+            live = np.ones(self.doc_count_all, dtype=bool)
+            for leaf, base in self.leaves:
+                if leaf.has_deletions():
+                    deleted = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
+                    live[deleted + base] = False
+            self._live = live
+        return self._live
+
+    def term_vectors(self, term: str, fields: Sequence[str]) -> _TermVectors:
+        """A term's postings in each of ``fields``, as arrays (kept for the next queries)."""
+        key = (term, ",".join(fields))
+        found = self._vectors.get(key)
+        if found is None:
+            found = _TermVectors({f: self._field_vectors(f, term) for f in fields}, self.doc_count_all)
+            with self._lock:
+                if self._cached_vectors + found.size > MAX_CACHED_POSTINGS:
+                    self._vectors.clear()
+                    self._cached_vectors = 0
+                self._vectors[key] = found
+                self._cached_vectors += found.size
+        return found
+
+    def df(self, term: str, fields: Sequence[str]) -> int:
+        """How many documents have ``term`` in any of ``fields`` (deleted ones left out)."""
+        return self.term_vectors(term, fields).df
+
+    def _field_vectors(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers ascending, frequencies) of a term in one field, deleted ones left out."""
+        arrays = self.posting_arrays()
+        if any(a is None for a in arrays):  # a segment without posting arrays: through Whoosh
+            postings = self.postings(fieldname, term)
+            ids = np.fromiter(postings, dtype=np.int64, count=len(postings))
+            tfs = np.fromiter(postings.values(), dtype=np.float64, count=len(postings))
+            order = np.argsort(ids, kind="stable")
+            return ids[order], tfs[order]
+        btext = term.encode("utf-8")
+        id_parts, tf_parts = [], []
+        for (leaf, base), segment in zip(self.leaves, arrays):
+            found = segment.vectors(fieldname, btext)
+            if found is None:
+                continue
+            local, weights = found
+            ids = local.astype(np.int64)
+            if base:
+                ids += base
+            tfs = np.ones(len(ids)) if weights is None else weights.astype(np.float64)
+            if leaf.has_deletions():
+                keep = self.live()[ids]
+                ids, tfs = ids[keep], tfs[keep]
+            id_parts.append(ids)
+            tf_parts.append(tfs)
+        if len(id_parts) == 1:
+            return id_parts[0], tf_parts[0]
+        if not id_parts:
+            return _NO_DOCS, _NO_SCORES
+        return np.concatenate(id_parts), np.concatenate(tf_parts)
+
+    def _code_vector(self, fieldname: str) -> np.ndarray:
+        key = f"codes:{fieldname}"
+        found = self._arrays_of.get(key)
+        if found is None:
+            found = self._arrays_of[key] = np.frombuffer(self.length_codes(fieldname), dtype=np.uint8)
+        return found
+
+    def _saturation_vector(self, fieldname: str) -> np.ndarray:
+        key = f"sat:{fieldname}"
+        found = self._derived_arrays.get(key)
+        if found is None:
+            found = self._derived_arrays[key] = np.array(self.saturation(fieldname), dtype=np.float64)
+        return found
+
+    def word_vector(self, word: Word, expansions: list[tuple[str, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """word_scores() as arrays: (document numbers ascending, scores), kept between queries."""
+        key = _scores_key(word, expansions)
+        cached = self._vector_scores.get(key)
+        if cached is not None:
+            return cached
+        opts = self.options
+        k1 = opts.k1
+        n = self.doc_count_all
+        best: np.ndarray | None = None
+        present: np.ndarray | None = None
+        single: tuple[np.ndarray, np.ndarray] | None = None
+        for term, weight in expansions:
+            found = self.term_vectors(term, word.fields)
+            if not found.df:
+                continue
+            factor = weight * self.idf(found.df) * (k1 + 1.0)
+            parts = []
+            for f, (ids, tfs) in sorted(found.fields.items(), key=lambda kv: -len(kv[1][0])):
+                if len(ids):
+                    fw = opts.weights.get(f, 1.0) * factor
+                    sats = self._saturation_vector(f)[self._code_vector(f)[ids]]
+                    parts.append((ids, fw * tfs / (tfs + sats)))
+            if best is None and len(parts) == 1 and len(expansions) == 1:
+                single = parts[0]  # one term in one field: already (documents, scores)
+                break
+            scores = np.zeros(n)
+            mask = np.zeros(n, dtype=bool)
+            for ids, part in parts:  # the longest field first, the others added to it
+                scores[ids] += part
+                mask[ids] = True
+            if best is None:
+                best, present = scores, mask
+            else:  # a word scores its best term
+                np.maximum(best, scores, out=best)
+                present |= mask
+        if single is not None:
+            cached = single
+        elif best is None or present is None:
+            cached = (_NO_DOCS, _NO_SCORES)
+        else:
+            ids = np.flatnonzero(present)
+            cached = (ids, best[ids])
+        with self._lock:
+            if self._cached_vector_scores + len(cached[0]) > MAX_CACHED_POSTINGS:
+                self._vector_scores.clear()
+                self._cached_vector_scores = 0
+            self._vector_scores[key] = cached
+            self._cached_vector_scores += len(cached[0])
+        return cached
+
+    def phrase_vector(self, phrase: Phrase, within: np.ndarray | None = None) -> np.ndarray:
+        """phrase_docs() as an array of document numbers, ascending."""
+        terms = [w.term for w in phrase.words]
+        found = []
+        for f in phrase.fields:
+            candidates = within
+            for term in terms:
+                ids = self.term_vectors(term, phrase.fields).fields[f][0]
+                candidates = ids if candidates is None else _intersect(candidates, ids)
+                if not len(candidates):
+                    break
+            if candidates is not None and len(candidates):
+                docs = self._phrase_in(f, terms, phrase.slop + 1, candidates)
+                if len(docs):
+                    found.append(docs)
+        if not found:
+            return _NO_DOCS
+        return found[0] if len(found) == 1 else np.union1d(found[0], np.concatenate(found[1:]))
+
+    def _phrase_in(self, fieldname: str, terms: list[str], reach: int, candidates: np.ndarray) -> np.ndarray:
+        """The ``candidates`` (which have every term) where the terms follow each other, each
+        at most ``reach`` positions after the previous one, in one field.
+
+        Each occurrence is one integer, document << 32 | position, so that following a
+        word is a sorted search over all occurrences at once.
+        """
+        keys = [self._occurrence_keys(fieldname, term, candidates) for term in terms]
+        if reach == 1:
+            # The i-th word's occurrences, i positions back, are where the phrase may start:
+            # intersected from the rarest word.
+            starts: np.ndarray | None = None
+            for i in sorted(range(len(terms)), key=lambda i: len(keys[i])):
+                shifted = keys[i] - i if i else keys[i]
+                starts = shifted if starts is None else _intersect(starts, shifted)
+                if not len(starts):
+                    return _NO_DOCS
+            return _distinct_sorted((starts if starts is not None else _NO_DOCS) >> 32)
+        ends = keys[0]
+        for following in keys[1:]:
+            if not len(ends):
+                break
+            # The closest occurrence of the previous word before each of this word's.
+            i = np.searchsorted(ends, following)
+            closest = ends[np.maximum(i - 1, 0)]
+            ends = following[(i > 0) & (following - closest <= reach)]
+        return _distinct_sorted(ends >> 32)
+
+    def _occurrence_keys(self, fieldname: str, term: str, docs: np.ndarray) -> np.ndarray:
+        """Every occurrence of a term in a field of ``docs`` (ascending), as document << 32 | position."""
+        btext = term.encode("utf-8")
+        parts = []
+        for (leaf, base), arrays in zip(self.leaves, self.posting_arrays()):
+            lo, hi = np.searchsorted(docs, (base, base + leaf.doc_count_all()))
+            if lo == hi:
+                continue
+            wanted = docs[lo:hi]
+            if arrays is None:  # a segment without posting arrays: its positions through Whoosh
+                found_positions = self.positions(fieldname, term, set(wanted.tolist()))
+                keys = [(d << 32) | p for d in sorted(found_positions) for p in found_positions[d]]
+                parts.append(np.array(keys, dtype=np.int64))
+                continue
+            found = arrays.position_vectors(fieldname, btext)
+            if found is None:
+                continue
+            ids, offsets, positions = found
+            local = wanted - base
+            at = np.searchsorted(ids, local)
+            inside = at < len(ids)
+            at, local = at[inside], local[inside]
+            has = ids[at] == local
+            at, local = at[has], local[has]
+            starts = offsets[at].astype(np.int64)
+            lengths = offsets[at + 1].astype(np.int64) - starts
+            if len(at) == len(ids):
+                chosen = positions
+            else:
+                # Each posting's slice of the positions, gathered in one indexing.
+                ends = np.cumsum(lengths)
+                chosen = positions[np.repeat(starts - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0)]
+            docnums = np.repeat(local + base, lengths)
+            parts.append((docnums << 32) | chosen.astype(np.int64))
+        if not parts:
+            return _NO_DOCS
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _dense(self, node: Any, ctx: "_Context") -> tuple[np.ndarray, np.ndarray]:
+        """evaluate() as arrays: (score of every document, whether it matches)."""
+        n = self.doc_count_all
+        if isinstance(node, Word):
+            key = _word_key(node)
+            cached = ctx.vectors.get(key)
+            if cached is None:
+                expansions = self._expansions_once(node, ctx)
+                cached = ctx.vectors[key] = (expansions, self.word_vector(node, expansions))
+            expansions, (ids, values) = cached
+            ctx.expansions[node.text] = [t for t, _ in expansions]
+            scores, mask = _spread(n, ids, values)
+            ctx.record(node, expansions, _Members(mask))
+            return scores, mask
+        if isinstance(node, Phrase):
+            docs = self.phrase_vector(node)
+            total = np.zeros(len(docs))
+            mask = np.zeros(n, dtype=bool)
+            mask[docs] = True
+            members = _Members(mask)
+            for word in node.words:
+                expansions = [(word.term, 1.0)]
+                ids, values = self.word_vector(word, expansions)
+                total = total + _values_at(ids, values, docs)
+                ctx.record(word, expansions, members)
+            scores = np.zeros(n)
+            scores[docs] = total
+            return scores, mask
+        if isinstance(node, Either):
+            scores = np.zeros(n)
+            mask = np.zeros(n, dtype=bool)
+            for clause in node.clauses:
+                values, matches = self._dense(clause, ctx)
+                scores += values
+                mask |= matches
+            return scores, mask
+        if isinstance(node, Group):
+            return self._dense_group(node, ctx)
+        raise TypeError(node)
+
+    def _dense_group(self, group: Group, ctx: "_Context") -> tuple[np.ndarray, np.ndarray]:
+        opts = self.options
+        result: tuple[np.ndarray, np.ndarray] | None = None
+        for clause in group.must:
+            scores, mask = self._dense(clause, ctx)
+            if result is None:
+                result = (scores.copy(), mask.copy())
+            else:
+                result = (result[0] + scores, result[1] & mask)
+        clauses, minor = self._split_question_words(_distinct(group.should))
+        should = [self._dense(clause, ctx) for clause in clauses]
+        if minor and not group.must and not any(mask.any() for _s, mask in should):
+            # Nothing but the question words matches: they are all the query has.
+            clauses, minor = clauses + minor, []
+            should += [self._dense(clause, ctx) for clause in clauses[len(should):]]
+        w = opts.question_word_weight
+        minor_scores = [self._dense(clause, ctx) for clause in minor] if minor and w > 0 else []
+        if result is None:
+            if should:
+                result = self._dense_free_words(clauses, should, ctx)
+            else:  # only exclusions: every document but those
+                result = (np.zeros(self.doc_count_all), self.live().copy())
+        else:
+            for scores, _mask in should:
+                result = (result[0] + scores, result[1])
+        scores, mask = result
+        for values, _matches in minor_scores:
+            scores = scores + w * values
+        for clause in group.must_not:
+            mask = mask & ~self._dense(clause, ctx)[1]
+        scores[~mask] = 0.0
+        return scores, mask
+
+    def _dense_free_words(
+        self, clauses: list[Any], should: list[tuple[np.ndarray, np.ndarray]], ctx: "_Context",
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """_free_words() as arrays."""
+        opts = self.options
+        sums = should[0][0].copy()
+        mask = should[0][1].copy()
+        for scores, matches in should[1:]:
+            sums += scores
+            mask |= matches
+        factors = self._dense_coordination(should, self._masses(clauses, ctx), mask)
+        if opts.proximity_weight > 0 and len(clauses) > 1:
+            ranked = sums if factors is None else sums * factors
+            self._dense_proximity(clauses, should, sums, ranked, mask)
+        return (sums if factors is None else sums * factors), mask
+
+    def _dense_coordination(
+        self, should: list[tuple[np.ndarray, np.ndarray]], masses: list[float], mask: np.ndarray,
+    ) -> np.ndarray | None:
+        """_coordination() as an array: each document's factor, from the set of words it has."""
+        n = sum(masses)
+        p = self.options.coordination
+        if len(should) < 2 or n <= 0 or not p:
+            return None
+        docs = np.flatnonzero(mask)
+        if len(should) <= 16:
+            sets = np.zeros(len(docs), dtype=np.int64)
+            for i, (_scores, matches) in enumerate(should):
+                sets |= matches[docs].astype(np.int64) << i
+            found = np.flatnonzero(np.bincount(sets, minlength=1 << len(should)))
+            table = np.zeros(1 << len(should))
+            for s in found.tolist():
+                matched = 0.0
+                for i, mass in enumerate(masses):  # added in the query's order, as _coordination
+                    if s >> i & 1:
+                        matched += mass
+                table[s] = pow(matched / n, p)
+            factors_of_docs = table[sets]
+        else:  # a long query: the distinct shares of the documents
+            matched_all = np.zeros(len(docs))
+            for (_scores, matches), mass in zip(should, masses):
+                matched_all += matches[docs] * mass
+            shares, which = np.unique(matched_all, return_inverse=True)
+            table = np.array([pow(x / n, p) for x in shares.tolist()])
+            factors_of_docs = table[which]
+        factors = np.zeros(self.doc_count_all)
+        factors[docs] = factors_of_docs
+        return factors
+
+    def _dense_proximity(
+        self, clauses: list[Any], should: list[tuple[np.ndarray, np.ndarray]],
+        sums: np.ndarray, ranked: np.ndarray, mask: np.ndarray,
+    ) -> None:
+        """_proximity_bonus() on arrays: adds the bonus into ``sums``."""
+        opts = self.options
+        within: np.ndarray | None = None
+        if opts.proximity_depth:
+            docs = np.flatnonzero(mask)
+            if len(docs) > opts.proximity_depth:
+                within = np.sort(_top(ranked, docs, opts.proximity_depth)[0])
+        for i in range(len(clauses) - 1):
+            a, b = clauses[i], clauses[i + 1]
+            if not (isinstance(a, Word) and isinstance(b, Word)):
+                continue
+            if a.prefix or a.fuzzy or b.prefix or b.fuzzy or a.fields != b.fields or a.term == b.term:
+                continue
+            (scores_a, mask_a), (scores_b, mask_b) = should[i], should[i + 1]
+            if not mask_a.any() or not mask_b.any():
+                continue
+            pair = Phrase([a, b], max(0, opts.proximity_slop - 1), a.fields)
+            docs = self.phrase_vector(pair, within)
+            if len(docs):
+                sums[docs] += opts.proximity_weight * (scores_a[docs] + scores_b[docs])
+
     def search(
         self,
         query: str | ParsedQuery,
@@ -1727,9 +2193,19 @@ class Engine:
         sort: str,
     ) -> SearchResults:
         ctx = _Context(parsed.root)
-        if sort == "score" and under is None and glob is None:
+        plain = sort == "score" and under is None and glob is None
+        if plain:
             ctx.keep = offset + limit
-        scores = self.evaluate(parsed.root, ctx)
+        if self.vectorized():
+            found, mask = self._dense(parsed.root, ctx)
+            docs = np.flatnonzero(mask)
+            if plain:
+                best, values = _top(found, docs, offset + limit)
+                top = list(zip(best.tolist(), values.tolist()))[offset:]
+                return self._results(parsed, top, len(docs), offset, ctx, snippets, fragments, fragment_chars, typed)
+            scores = dict(zip(docs.tolist(), found[docs].tolist()))
+        else:
+            scores = self.evaluate(parsed.root, ctx)
         if under is not None or glob is not None:
             keep = self.filter_paths(scores, under, glob)
             scores = {d: s for d, s in scores.items() if d in keep}
@@ -1744,6 +2220,12 @@ class Engine:
             top = ordered[offset : offset + limit]
         else:
             top = _best(scores, offset + limit, ctx.first)[offset:]
+        return self._results(parsed, top, total, offset, ctx, snippets, fragments, fragment_chars, typed)
+
+    def _results(
+        self, parsed: ParsedQuery, top: list[tuple[int, float]], total: int, offset: int,
+        ctx: "_Context", snippets: bool, fragments: int, fragment_chars: int, typed: ParsedQuery | None,
+    ) -> SearchResults:
         hits = []
         for rank, (docnum, score) in enumerate(top, offset + 1):
             hit = self._hit(docnum, score, rank, ctx, snippets, fragments, fragment_chars)
@@ -1802,15 +2284,18 @@ class _Context:
         self.total: int | None = None
         self.expansions: dict[str, list[str]] = {}
         self._term_words: dict[str, str] | None = None
-        self._matched: list[tuple[list[str], dict[int, float] | set[int]]] = []
+        self._matched: list[tuple[list[str], Any]] = []
+        #: Expansions and score arrays of each distinct word (vectorized evaluation).
+        self.vectors: dict[tuple, tuple[list[tuple[str, float]], tuple[np.ndarray, np.ndarray]]] = {}
 
     def record(
         self,
         word: Word,
         expansions: list[tuple[str, float]],
-        scores: dict[int, float],
+        scores: Any,
         restrict: set[int] | None = None,
     ) -> None:
+        """Note that ``scores`` (anything ``docnum in`` works on) have the word's terms."""
         self._matched.append(([t for t, _ in expansions], scores if restrict is None else restrict))
 
     def term_words(self) -> dict[str, str]:

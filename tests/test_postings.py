@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from pathlib import Path
 
 import pytest
 
@@ -195,7 +196,7 @@ def test_pruning_gives_the_hits_scores_and_totals_of_the_full_evaluation(
         for query in PRUNING_QUERIES:
             runs = []
             for pruning in (True, False):
-                engine.options = frsearch.search.SearchOptions(pruning=pruning, **options)
+                engine.options = frsearch.search.SearchOptions(vectorized=False, pruning=pruning, **options)
                 results = engine.search(query, limit=limit, offset=offset, snippets=False)
                 runs.append(
                     (results.total, [(h.id, h.score, h.matched_terms) for h in results])
@@ -226,3 +227,77 @@ def test_phrases_found_with_every_position_at_once_are_those_found_document_by_d
         assert engine.phrase_docs(phrase) == one_by_one, terms
         big += len(one_by_one) > 50
     assert big >= 2
+
+
+VECTOR_QUERIES = PRUNING_QUERIES + [
+    "xiaomi OR huawei", "(chine OU états-unis) ET xiaomi", "\"états unis\" ET chine", "xiaom*",
+    "xiaomi NOT chine", "-chine", "title:xiaomi chine", "\"liste noire\"~2 pentagone", "lei~ jun",
+    "comment la chine", "comment quel", "marché-chine", "États-Unis", "zzzz xiaomi",
+    # more than 16 free words: the coordination factors from the distinct shares
+    "chine xiaomi lei jun marché téléphone pentagone liste noire données facebook singapour "
+    "gouvernement américain sanctions entreprise société annoncé",
+]
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"proximity_depth": 4}, {"proximity_depth": 0}, {"proximity_weight": 0.0},
+    {"coordination": 0.0}, {"coordination_mode": "count", "proximity_slop": 2},
+    {"related_mode": ""}, {"question_word_weight": 0.3}, {"typo_mode": "frequent"},
+])
+def test_vectorized_evaluation_gives_the_hits_scores_and_totals_of_the_dictionary_path(
+    options: dict[str, object],
+) -> None:
+    index = frsearch.Index()
+    index.add_documents(_sentence_corpus(400))
+    index.add_documents(_sentence_corpus(40))  # a second segment, replacing some documents
+    index.delete("s3")
+    engine = index.engine()
+    assert len(engine.leaves) > 1 and any(leaf.has_deletions() for leaf, _ in engine.leaves)
+    vectorized = 0
+    for limit, offset in ((5, 0), (10, 3)):
+        for query in VECTOR_QUERIES:
+            runs = []
+            for fast in (True, False):
+                engine.options = frsearch.search.SearchOptions(vectorized=fast, pruning=False, **options)
+                vectorized += engine.vectorized()
+                results = engine.search(query, limit=limit, offset=offset, snippets=False)
+                runs.append((results.total, [(h.id, h.score, h.matched_terms) for h in results]))
+            assert runs[0] == runs[1], query
+    assert vectorized == 2 * len(VECTOR_QUERIES)
+
+
+def test_vectorized_evaluation_reads_segments_without_posting_arrays_through_whoosh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = frsearch.Index()
+    index.add_documents(_sentence_corpus(200))
+    index.add_documents(_sentence_corpus(20))
+    engine = index.engine()
+    expected = {}
+    for query in VECTOR_QUERIES:
+        results = engine.search(query, limit=10, snippets=False)
+        expected[query] = (results.total, [(h.id, h.score) for h in results])
+    # A new engine on the same segments, as if none of them had posting arrays.
+    monkeypatch.setattr(Engine, "posting_arrays", lambda self: [None] * len(self.leaves))
+    fresh = frsearch.search.Engine(engine.searcher)
+    for query in VECTOR_QUERIES:
+        results = fresh.search(query, limit=10, snippets=False)
+        assert (results.total, [(h.id, h.score) for h in results]) == expected[query], query
+
+
+def test_vectorized_search_filters_and_sorts_as_the_dictionary_path(tmp_path: Path) -> None:
+    for i, doc in enumerate(_sentence_corpus(60)):
+        folder = tmp_path / ("a" if i % 2 else "b")
+        folder.mkdir(exist_ok=True)
+        (folder / f"{doc['id']}.txt").write_text(doc["body"], encoding="utf-8")
+    index = frsearch.Index()
+    index.index_paths([tmp_path])
+    engine = index.engine()
+    for kwargs in ({"glob": "s1*"}, {"under": str(tmp_path / "b")}, {"sort": "path"}, {"sort": "mtime"}):
+        runs = []
+        for fast in (True, False):
+            engine.options = frsearch.search.SearchOptions(vectorized=fast)
+            results = engine.search("chine xiaomi", limit=7, snippets=False, **kwargs)
+            runs.append((results.total, [(h.id, h.score) for h in results]))
+        assert runs[0] == runs[1], kwargs
+        assert runs[0][1], kwargs
