@@ -117,6 +117,12 @@ class _MappedFile(StructFile):
     def get(self, position: int, length: int) -> bytes:
         return self._map[position : position + length]
 
+    def vector(self, position: int, count: int, dtype: np.dtype) -> np.ndarray:
+        """``count`` values at ``position``, read in place (no copy; see PostingArrays.close)."""
+        if position + count * dtype.itemsize > len(self._map):
+            raise DamagedArrays(f"{self._name} is shorter than its entries say")
+        return np.frombuffer(self._map, dtype, count, position)
+
 
 class PostingArrays:
     """The posting arrays of one segment, read on demand."""
@@ -130,7 +136,18 @@ class PostingArrays:
     def close(self) -> None:
         # A damaged index may have had its files closed already (see index._close_files_left_open).
         if not getattr(self._file, "is_closed", False):
-            self._reader.close()
+            try:
+                self._reader.close()
+            except BufferError:
+                # Arrays read in place are still held (by a caller's traceback, say): the
+                # map is released with the last of them.
+                pass
+
+    def _vector(self, position: int, count: int, dtype: np.dtype) -> np.ndarray:
+        """``count`` values of ``dtype`` at ``position``: in place when the file is mapped."""
+        if isinstance(self._file, _MappedFile):
+            return self._file.vector(position, count, dtype)
+        return np.frombuffer(self._file.get(position, count * dtype.itemsize), dtype)
 
     def _locate(self, fieldname: str, btext: bytes) -> tuple[int, int, int, int] | None:
         """(where the ids start, count, weight code, number of positions) of an entry, or None."""
@@ -186,11 +203,14 @@ class PostingArrays:
             return None
         start, count, code, npositions = found
         offsets_at = start + (4 + _ITEMSIZE[code]) * count
-        offsets = np.frombuffer(self._file.get(offsets_at, 4 * (count + 1)), _U32)
+        offsets = self._vector(offsets_at, count + 1, _U32)
         if offsets[-1] != npositions or offsets[0] != 0 or (count and np.any(offsets[1:] < offsets[:-1])):
             raise DamagedArrays(f"{self._name} has bad position offsets")
-        positions = np.frombuffer(self._file.get(offsets_at + 4 * (count + 1), 4 * npositions), _U32)
-        return self._id_vector(start, count), offsets, positions
+        positions = self._vector(offsets_at + 4 * (count + 1), npositions, _U32)
+        ids = self._vector(start, count, _U32)
+        if count and int(ids[-1]) >= self._doc_count:
+            raise DamagedArrays(f"{self._name} has a document number out of range")
+        return ids, offsets, positions
 
     def _id_vector(self, start: int, count: int) -> np.ndarray:
         ids = np.frombuffer(self._file.get(start, 4 * count), _U32)
