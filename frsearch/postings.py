@@ -197,7 +197,10 @@ class PostingArrays:
         return ids, weights
 
     def position_vectors(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """As :meth:`all_positions`, as numpy arrays."""
+        """(ids, offsets, positions) of every posting of a term, or None without positions.
+
+        The arrays are read in place when the file is mapped: use them, don't keep them.
+        """
         found = self._locate(fieldname, btext)
         if found is None or not found[3]:
             return None
@@ -249,20 +252,6 @@ class PostingArrays:
                 lo, hi = offsets[i], offsets[i + 1]
                 out[docnum] = _array("I", self._file.get(positions_at + 4 * lo, 4 * (hi - lo))).tolist()
         return out
-
-    def position_count(self, fieldname: str, btext: bytes) -> int:
-        """How many positions a term has in a field (0 when absent)."""
-        found = self._locate(fieldname, btext)
-        return found[3] if found is not None else 0
-
-    def all_positions(self, fieldname: str, btext: bytes) -> tuple[array, array, array] | None:
-        """(ids, offsets, positions) of every posting of a term, or None without positions."""
-        found = self._locate(fieldname, btext)
-        if found is None or not found[3]:
-            return None
-        start, count, code, npositions = found
-        offsets, positions_at = self._positions_at(start, count, code, npositions)
-        return self._ids(start, count), offsets, _array("I", self._file.get(positions_at, 4 * npositions))
 
 
 def open_arrays(storage: Any, segment: Any) -> PostingArrays | None:

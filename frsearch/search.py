@@ -28,9 +28,9 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 import fnmatch
 import heapq
-from itertools import accumulate, chain, compress, filterfalse, repeat
+from itertools import accumulate, compress, filterfalse, repeat
 import math
-from operator import add, mul, sub, truediv
+from operator import add, mul, truediv
 import os
 import re
 import threading
@@ -75,19 +75,8 @@ MAX_EXPANDED_WORDS = 16
 MAX_CORRECTED_WORDS = 8
 #: Postings (with their encoded positions) an engine keeps between searches.
 MAX_CACHED_POSTINGS = 3_000_000
-#: Above this many candidate documents, a phrase is matched with every position of its
-#: words at once (set operations in C) instead of document by document.
-BULK_PHRASE_DOCS = 256
-#: Sets of skipped words tried (each scores the candidate documents) before scoring everything.
-MAX_PRUNING_ATTEMPTS = 2
-#: A first pruning attempt waits for this many times the documents it must rank.
-PRUNING_SAMPLE = 4
-#: Pruning is given up when it would still score more than this share of the matching documents.
-PRUNING_WORTH = 0.5
 #: Texts longer than this are searched for a hit's terms with counted_spans.
 COUNTED_SPANS_CHARS = 1000
-#: An occurrence as one integer: document << _DOC_SHIFT | position (positions are 32-bit).
-_DOC_SHIFT = 40
 #: Words longer than this are not corrected (no French word is that long).
 MAX_CORRECTED_LENGTH = 30
 
@@ -658,9 +647,6 @@ class SearchOptions:
     proximity_slop: int = 1
     # How many of the best documents so far the proximity bonus looks at (0: all).
     proximity_depth: int = 200
-    # Score common free words only where they can change the hits shown (the same hits,
-    # scores and total as without; see Engine._free_words_pruned).
-    pruning: bool = True
     # Words not in the index: "frequent" expands to the most frequent terms within one or two
     # edits of the stem; "nearest" to the closest spellings of the word as typed, preferring
     # those found with the query's other words (the did-you-mean ranking).
@@ -1339,11 +1325,6 @@ class Engine:
                     break
             if not candidates:
                 continue
-            if len(candidates) > BULK_PHRASE_DOCS and self._cheaper_everywhere(f, terms, len(candidates)):
-                found = self._phrase_everywhere(f, terms, phrase.slop + 1)
-                if found is not None:
-                    out |= found & candidates
-                    continue
             positions = [self.positions(f, term, candidates) for term in terms]
             for docnum in candidates:
                 if _in_order(
@@ -1351,77 +1332,6 @@ class Engine:
                 ):
                     out.add(docnum)
         return out
-
-    def _cheaper_everywhere(self, fieldname: str, terms: list[str], candidates: int) -> bool:
-        """Whether matching every position of the terms is cheaper than document by document.
-
-        A position costs about a tenth of a microsecond in the former; a word in a
-        candidate document about two and a half in the latter.
-        """
-        if any(arrays is None for arrays in self.posting_arrays()):
-            return False
-        total = sum(self._position_count(fieldname, term) for term in set(terms))
-        return total < 25 * candidates * len(terms)
-
-    def _position_count(self, fieldname: str, term: str) -> int:
-        btext = term.encode("utf-8")
-        return sum(a.position_count(fieldname, btext) for a in self.posting_arrays() if a is not None)
-
-    def _phrase_everywhere(self, fieldname: str, terms: list[str], reach: int) -> set[int] | None:
-        """Documents where ``terms`` follow each other (each at most ``reach`` positions after
-        the previous one) in a field, found with every position of the terms at once.
-
-        Each occurrence is one integer, document << 40 | position, so following a word
-        is adding 1 to ``reach`` and intersecting sets, all in C. Deleted documents are
-        not left out. None when a segment has no posting arrays.
-        """
-        if reach == 1:
-            # Each occurrence of the i-th word stands for the phrase starting i positions
-            # before: starting from the rarest word, the others only have to be looked up.
-            order = sorted(range(len(terms)), key=lambda i: self._position_count(fieldname, terms[i]))
-            starts: set[int] | None = None
-            for i in order:
-                occurrences = self._occurrences(fieldname, terms[i])
-                if occurrences is None:
-                    return None
-                shifted = map((-i).__add__, occurrences) if i else occurrences
-                starts = set(shifted) if starts is None else starts.intersection(shifted)
-                if not starts:
-                    return set()
-            return set(map(_DOC_SHIFT.__rrshift__, starts or ()))
-        ends: set[int] | None = None
-        for term in terms:
-            occurrences = self._occurrences(fieldname, term)
-            if occurrences is None:
-                return None
-            if ends is None:
-                ends = set(occurrences)
-                continue
-            following: set[int] = set()
-            for step in range(1, reach + 1):
-                following.update(map(step.__add__, ends))
-            ends = following.intersection(occurrences)
-            if not ends:
-                return set()
-        return set(map(_DOC_SHIFT.__rrshift__, ends or ()))
-
-    def _occurrences(self, fieldname: str, term: str) -> Iterator[int] | None:
-        """Every occurrence of a term in a field as document << 40 | position (see above)."""
-        parts = []
-        btext = term.encode("utf-8")
-        for (_leaf, base), arrays in zip(self.leaves, self.posting_arrays()):
-            if arrays is None:
-                return None
-            found = arrays.all_positions(fieldname, btext)
-            if found is None:
-                continue
-            ids, offsets, positions = found
-            counts = map(sub, offsets[1:], offsets[:-1])
-            docs = chain.from_iterable(map(repeat, map((1 << _DOC_SHIFT).__mul__, ids), counts))
-            if base:
-                docs = map((base << _DOC_SHIFT).__add__, docs)
-            parts.append(map(add, docs, positions))
-        return chain.from_iterable(parts)
 
     def positions(self, fieldname: str, term: str, docnums: set[int]) -> dict[int, list[int]]:
         """Positions of a term in the given documents of one field, decoded for those only."""
@@ -1501,13 +1411,6 @@ class Engine:
             else:
                 result = {d: s + scores[d] for d, s in result.items() if d in scores}
         clauses, minor = self._split_question_words(_distinct(group.should))
-        if result is None and not minor and group is ctx.root:
-            excluded: set[int] = set()
-            for clause in group.must_not:
-                excluded.update(self.evaluate(clause, ctx))
-            pruned = self._free_words_pruned(clauses, ctx, excluded)
-            if pruned is not None:
-                return pruned
         should = [self.evaluate(clause, ctx) for clause in clauses]
         if minor and not group.must and not any(should):
             # Nothing but the question words matches: they are all the query has.
@@ -1551,7 +1454,9 @@ class Engine:
             _add_into(result, scores)
         masses = self._masses(clauses, ctx)
         factors = self._coordination(should, masses, result, ctx, group)
-        return self._finish_free_words(clauses, should, result, factors, ctx)
+        if self.options.proximity_weight > 0 and len(clauses) > 1:
+            self._proximity_bonus(clauses, should, result, _times(result, factors), ctx)
+        return _times(result, factors)
 
     def _coordination(
         self, should: list[dict[int, float]], masses: list[float], result: dict[int, float],
@@ -1574,169 +1479,11 @@ class Engine:
             return None
         return list(map(pow, map(truediv, map(matched.__getitem__, result), repeat(n)), repeat(p)))
 
-    def _finish_free_words(
-        self, clauses: list[Any], should: list[dict[int, float]], result: dict[int, float],
-        factors: list[float] | None, ctx: "_Context", ranked: dict[int, float] | None = None,
-    ) -> dict[int, float]:
-        """The proximity bonus on the best documents (``ranked``: sums times factors), then
-        the coordination factors."""
-        if self.options.proximity_weight > 0 and len(clauses) > 1:
-            if ranked is None:
-                ranked = _times(result, factors)
-            self._proximity_bonus(clauses, should, result, ranked, ctx)
-        return _times(result, factors)
-
     def _masses(self, clauses: list[Any], ctx: "_Context") -> list[float]:
         """What each free clause weighs in coordination."""
         if self.options.coordination_mode == "idf":
             return [self.clause_idf(clause, ctx) for clause in clauses]
         return [1.0] * len(clauses)
-
-    def _free_words_pruned(
-        self, clauses: list[Any], ctx: "_Context", excluded: set[int] | None = None,
-    ) -> dict[int, float] | None:
-        """The free words of the query scored only where it can change the best hits, or None.
-
-        The postings of each term of a word (its related forms and spellings
-        too) in one field are a unit. The largest units (common words, mostly
-        in bodies) are skipped: their word is scored only in the documents
-        found through the other units and clauses. A document
-        found only in skipped units ranks below the hits shown, which upper
-        bounds of the skipped units' scores show (MaxScore). The hits, their
-        scores and the total are those of the full evaluation; None when the
-        bounds cannot show it (the caller then scores every document).
-        The ``excluded`` documents (of the query's exclusions) are left out of
-        the result, after the proximity bonus, as in the full evaluation.
-        """
-        opts = self.options
-        keep = ctx.keep
-        excluded = excluded or set()
-        if (
-            not keep or len(clauses) < 2 or not opts.pruning or opts.all_words_first
-            or opts.field_mode != "sum"
-        ):
-            return None
-        depth = 0
-        if opts.proximity_weight > 0:
-            depth = opts.proximity_depth
-            if not depth:
-                return None  # every document is looked at for proximity
-        # Words (not wildcards) are scored only where needed: the postings of each of their
-        # terms in each field are units, which may be skipped.
-        # (In the query's order, as the full evaluation: a typo's spellings use up a budget.)
-        plain: dict[int, list[tuple[str, float, _TermData]]] = {}
-        # (size, clause, field, term, bound, the postings)
-        units: list[tuple[int, int, str, str, float, dict[int, float]]] = []
-        full: dict[int, dict[int, float]] = {}
-        for i, clause in enumerate(clauses):
-            found = []
-            if isinstance(clause, Word) and not (clause.prefix or clause.fuzzy):
-                expansions = self._expansions_once(clause, ctx)
-                found = [(t, w, self.term_data(t, clause.fields)) for t, w in expansions]
-                found = [(t, w, data) for t, w, data in found if data.df]
-            if not found:
-                full[i] = self.evaluate(clause, ctx)
-                continue
-            plain[i] = found
-            for t, w, data in found:
-                for f, postings in data.docs.items():
-                    if postings:
-                        bound = w * self._score_bound(data, f)
-                        units.append((len(postings), i, f, t, bound, postings))
-        if not units:
-            return None
-        units.sort(key=lambda unit: (-unit[0], unit[1], unit[2], unit[3]))
-        masses = self._masses(clauses, ctx)  # after the evaluation: a typo's mass is its spelling's
-        n = sum(masses)
-        # About as many documents as the query matches: the union of the clauses, as if
-        # the plain words overlapped as little as they can, the other clauses fully.
-        sizes = [len(scores) for scores in full.values()]
-        sizes += [max(data.df for _t, _w, data in found) for found in plain.values()]
-        everything = max(max(sizes), min(self.doc_count, sum(sizes)))
-        coordinated = n > 0 and bool(opts.coordination)
-        wanted = max(depth, keep)
-
-        def limit(j: int) -> float:
-            """The highest score of a document found only in the ``j`` largest units."""
-            # A word scores its best term: the most its terms' skipped units can add up to.
-            per_term: dict[tuple[int, str], float] = {}
-            for _size, i, _field, term, unit_bound, _postings in units[:j]:
-                per_term[i, term] = per_term.get((i, term), 0.0) + unit_bound
-            per_word: dict[int, float] = {}
-            for (i, _term), term_bound in per_term.items():
-                per_word[i] = max(per_word.get(i, 0.0), term_bound)
-            bound = sum(per_word.values()) * (1 + 1e-9)
-            if coordinated:
-                share = sum(masses[i] for i in {unit[1] for unit in units[:j]}) / n
-                bound *= share**opts.coordination * (1 + 1e-9)
-            return bound
-
-        attempts = 0
-        theta: float | None = None  # the score to beat, from a failed attempt
-        candidates: dict[int, None] = {}
-        for scores in full.values():
-            candidates.update(dict.fromkeys(scores))
-        j = len(units)
-        while j > 0:
-            if j < len(units):  # the unit no longer skipped finds candidates too
-                candidates.update(dict.fromkeys(units[j][5]))
-            if theta is None:
-                # A first attempt on too few documents would set a low score to beat.
-                ready = len(candidates) >= PRUNING_SAMPLE * wanted
-            else:
-                # Candidates only grow as fewer units are skipped, and so does the score to
-                # beat: this attempt is sure to succeed.
-                ready = limit(j) < theta
-            if not ready:
-                j -= 1
-                continue
-            if len(candidates) > everything * PRUNING_WORTH:
-                return None  # too few documents left out to pay for the bookkeeping
-            attempts += 1
-            if attempts > MAX_PRUNING_ATTEMPTS:
-                return None
-            skipped = units[:j]
-            within = list(candidates)
-            cut = {unit[1] for unit in skipped}
-            should = [
-                full[i] if i in full
-                else self.word_scores(clause, ctx.expanded[_word_key(clause)], within if i in cut else None)
-                for i, clause in enumerate(clauses)
-            ]
-            sums = dict(should[0])
-            for scores in should[1:]:
-                _add_into(sums, scores)
-            factors = self._coordination(should, masses, sums, ctx, ctx.root)
-            ranked = _times(sums, factors)
-            # Every document that can be looked at for proximity, or shown, must be a candidate.
-            theta = heapq.nlargest(wanted, ranked.values())[-1] if len(ranked) >= wanted else 0.0
-            if not limit(j) < theta:
-                j -= 1
-                continue
-            result = self._finish_free_words(clauses, should, sums, factors, ctx, ranked)
-            if excluded:
-                for d in excluded:
-                    result.pop(d, None)
-                if len(result) < keep or not limit(j) < heapq.nlargest(keep, result.values())[-1]:
-                    return None  # the exclusions leave too few candidates above the bound
-            for i in plain:
-                clause = clauses[i]
-                expansions = ctx.expanded[_word_key(clause)]
-                ctx.expansions[clause.text] = [t for t, _w in expansions]
-                ctx.record(clause, expansions, should[i])
-            others = (data.doc_set for i in cut for _t, _w, data in plain[i])
-            ctx.total = len(set(candidates).union(*others) - excluded)
-            return result
-        return None
-
-    def _score_bound(self, data: _TermData, fieldname: str) -> float:
-        """The highest score a term's postings in one field can give a document (free word)."""
-        opts = self.options
-        postings = data.docs[fieldname]
-        top = max(postings.values())
-        factor = self.idf(data.df) * (opts.k1 + 1.0)
-        # tf / (tf + k1 * norm) grows with tf and falls with the length.
-        return opts.weights.get(fieldname, 1.0) * factor * top / (top + min(self.saturation(fieldname)))
 
     def _proximity_bonus(
         self, clauses: list[Any], should: list[dict[int, float]],
@@ -2193,13 +1940,10 @@ class Engine:
         sort: str,
     ) -> SearchResults:
         ctx = _Context(parsed.root)
-        plain = sort == "score" and under is None and glob is None
-        if plain:
-            ctx.keep = offset + limit
         if self.vectorized():
             found, mask = self._dense(parsed.root, ctx)
             docs = np.flatnonzero(mask)
-            if plain:
+            if sort == "score" and under is None and glob is None:
                 best, values = _top(found, docs, offset + limit)
                 top = list(zip(best.tolist(), values.tolist()))[offset:]
                 return self._results(parsed, top, len(docs), offset, ctx, snippets, fragments, fragment_chars, typed)
@@ -2209,7 +1953,7 @@ class Engine:
         if under is not None or glob is not None:
             keep = self.filter_paths(scores, under, glob)
             scores = {d: s for d, s in scores.items() if d in keep}
-        total = len(scores) if ctx.total is None else ctx.total
+        total = len(scores)
         if sort == "path":
             paths = self.column("path")
             ids = self.column("id")
@@ -2278,10 +2022,6 @@ class _Context:
         #: Expansions of each distinct word (also of those scored only where needed).
         self.expanded: dict[tuple, list[tuple[str, float]]] = {}
         self.typo_budget = MAX_CORRECTED_WORDS
-        #: How many of the best hits are wanted, when only the best are (see _free_words_pruned).
-        self.keep = 0
-        #: The number of matching documents, when the scores do not hold them all.
-        self.total: int | None = None
         self.expansions: dict[str, list[str]] = {}
         self._term_words: dict[str, str] | None = None
         self._matched: list[tuple[list[str], Any]] = []

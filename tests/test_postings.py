@@ -5,6 +5,7 @@ from __future__ import annotations
 from array import array
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import frsearch
@@ -50,9 +51,13 @@ def test_an_entry_gives_back_ids_weights_and_positions(weights: list[float]) -> 
     assert (got_weights is None) == (weights == [1.0] * 3)
     assert arrays.positions("body", b"mot", [7, 4_000_000_000, 3]) == {7: [], 4_000_000_000: positions[2]}
     assert arrays.positions("body", b"mot", ids) == dict(zip(ids, positions))
-    every = arrays.all_positions("body", b"mot")
+    every = arrays.position_vectors("body", b"mot")
     assert every is not None
-    assert [list(every[2][every[1][i] : every[1][i + 1]]) for i in range(3)] == positions
+    assert every[0].tolist() == ids
+    assert [every[2][every[1][i] : every[1][i + 1]].tolist() for i in range(3)] == positions
+    vectors = arrays.vectors("body", b"mot")
+    assert vectors is not None and vectors[0].tolist() == ids
+    assert (vectors[1].tolist() if vectors[1] is not None else [1.0] * 3) == weights
     assert arrays.postings("body", b"autre") is None
     assert arrays.positions("title", b"mot", ids) == {}
 
@@ -62,7 +67,7 @@ def test_an_entry_without_positions() -> None:
     arrays = postings.PostingArrays(_Reader(entry), 5)  # type: ignore[arg-type]
     assert arrays.postings("body", b"mot") == (array("I", [3, 4]), None)
     assert arrays.positions("body", b"mot", [3]) == {}
-    assert arrays.all_positions("body", b"mot") is None
+    assert arrays.position_vectors("body", b"mot") is None
 
 
 def _whoosh_postings(leaf, fieldname: str, term: bytes) -> tuple[dict[int, float], dict[int, list[int]]]:
@@ -162,7 +167,7 @@ def _sentence_corpus(count: int) -> list[dict[str, str]]:
     ]
 
 
-PRUNING_QUERIES = [
+QUERIES = [
     "Xiaomi Chine", "Lei Jun blacklist", "les États-Unis et la Chine", "entreprise chinoise marché",
     "Facebook Zuckerberg Singapour", "gouvernement américain sanctions", "données personnelles",
     "xiaomi smartphone", "liste noire du Pentagone", "marché Chine Xiaomi Huawei téléphone",
@@ -172,43 +177,8 @@ PRUNING_QUERIES = [
 ]
 
 
-@pytest.mark.parametrize("options", [
-    {"proximity_depth": 4}, {"proximity_depth": 30}, {"proximity_weight": 0.0},
-    {"coordination": 0.0, "proximity_depth": 10}, {"coordination_mode": "count", "proximity_depth": 8},
-])
-def test_pruning_gives_the_hits_scores_and_totals_of_the_full_evaluation(
-    options: dict[str, object], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    index = frsearch.Index()
-    index.add_documents(_sentence_corpus(400))
-    index.delete("s3")
-    engine = index.engine()
-    pruned = []
-    real = Engine._free_words_pruned
-
-    def spy(self: Engine, clauses: list, ctx: object, excluded: set) -> object:
-        result = real(self, clauses, ctx, excluded)
-        pruned.append(result is not None)
-        return result
-
-    monkeypatch.setattr(Engine, "_free_words_pruned", spy)
-    for limit, offset in ((5, 0), (10, 3)):
-        for query in PRUNING_QUERIES:
-            runs = []
-            for pruning in (True, False):
-                engine.options = frsearch.search.SearchOptions(vectorized=False, pruning=pruning, **options)
-                results = engine.search(query, limit=limit, offset=offset, snippets=False)
-                runs.append(
-                    (results.total, [(h.id, h.score, h.matched_terms) for h in results])
-                )
-            assert runs[0] == runs[1], query
-    assert any(pruned)  # the bounds did let some queries skip words
-
-
 @pytest.mark.parametrize("slop", [0, 1, 3])
-def test_phrases_found_with_every_position_at_once_are_those_found_document_by_document(
-    slop: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_phrases_found_with_every_position_at_once_are_those_found_document_by_document(slop: int) -> None:
     from frsearch.search import FIELDS, Phrase, Word
 
     index = frsearch.Index()
@@ -221,15 +191,15 @@ def test_phrases_found_with_every_position_at_once_are_those_found_document_by_d
     big = 0
     for terms in phrases:
         phrase = Phrase([Word(t, t, FIELDS) for t in terms], slop, FIELDS)
-        monkeypatch.setattr(frsearch.search, "BULK_PHRASE_DOCS", 10**9)
         one_by_one = engine.phrase_docs(phrase)
-        monkeypatch.setattr(frsearch.search, "BULK_PHRASE_DOCS", 0)
-        assert engine.phrase_docs(phrase) == one_by_one, terms
+        assert set(engine.phrase_vector(phrase).tolist()) == one_by_one, terms
+        within = sorted(one_by_one)[::3]
+        assert engine.phrase_vector(phrase, np.array(within, dtype=np.int64)).tolist() == within, terms
         big += len(one_by_one) > 50
     assert big >= 2
 
 
-VECTOR_QUERIES = PRUNING_QUERIES + [
+VECTOR_QUERIES = QUERIES + [
     "xiaomi OR huawei", "(chine OU états-unis) ET xiaomi", "\"états unis\" ET chine", "xiaom*",
     "xiaomi NOT chine", "-chine", "title:xiaomi chine", "\"liste noire\"~2 pentagone", "lei~ jun",
     "comment la chine", "comment quel", "marché-chine", "États-Unis", "zzzz xiaomi",
@@ -258,7 +228,7 @@ def test_vectorized_evaluation_gives_the_hits_scores_and_totals_of_the_dictionar
         for query in VECTOR_QUERIES:
             runs = []
             for fast in (True, False):
-                engine.options = frsearch.search.SearchOptions(vectorized=fast, pruning=False, **options)
+                engine.options = frsearch.search.SearchOptions(vectorized=fast, **options)
                 vectorized += engine.vectorized()
                 results = engine.search(query, limit=limit, offset=offset, snippets=False)
                 runs.append((results.total, [(h.id, h.score, h.matched_terms) for h in results]))
