@@ -77,6 +77,8 @@ MAX_CORRECTED_WORDS = 8
 MAX_CACHED_POSTINGS = 3_000_000
 #: Texts longer than this are searched for a hit's terms with counted_spans.
 COUNTED_SPANS_CHARS = 1000
+#: Words whose related forms an engine keeps between searches.
+MAX_CACHED_WORDS = 65_536
 #: Words longer than this are not corrected (no French word is that long).
 MAX_CORRECTED_LENGTH = 30
 
@@ -913,6 +915,7 @@ class Engine:
         self._derived_arrays: dict[str, np.ndarray] = {}
         self._vector_scores: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._cached_vector_scores = 0
+        self._related: dict[tuple, list[tuple[str, float]]] = {}
 
     def postings(
         self, fieldname: str, term: str, values: dict[int, bytes] | None = None
@@ -1018,9 +1021,20 @@ class Engine:
         return sum(self.reader.doc_frequency(f, term) for f in fields)
 
     def _related_terms(self, word: Word, fields: Sequence[str]) -> list[tuple[str, float]]:
-        """Indexed terms of the same word family as an indexed word (see ``related_mode``)."""
+        """Indexed terms of the same word family as an indexed word (see ``related_mode``),
+        looked up once per engine and set of options."""
+        key = (word.term, tuple(fields))
+        found = self._related.get(key)
+        if found is None:
+            found = self._find_related_terms(word.term, fields)
+            with self._lock:
+                if len(self._related) >= MAX_CACHED_WORDS:
+                    self._related.clear()
+                self._related[key] = found
+        return found
+
+    def _find_related_terms(self, term: str, fields: Sequence[str]) -> list[tuple[str, float]]:
         opts = self.options
-        term = word.term
         if len(term) < opts.related_min_length or not term.isalpha():
             return []
         candidates: set[str] = set()
