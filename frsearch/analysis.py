@@ -392,33 +392,42 @@ def counted_spans(text: str, counts: dict[str, int]) -> list[tuple[int, int, str
     """The spans of :func:`matched_spans` for the terms of ``counts``, found without reading
     every word: None unless each term is found exactly ``counts[term]`` times.
 
-    A regular expression finds where a word may start with a term, letters
-    standing for their accented forms; only the words found there are read.
-    A term whose words do not all start with it (``cheval`` from ``chevaux``)
-    is found fewer times than the index counted, and the caller then reads
-    the whole text: the answer is never a guess. Numbers always take that road.
+    The places where a word may start with a term are found with ``bytes.find``
+    in a folded copy of the text (one byte a character: Latin-1 letters lowered
+    and stripped of their accents, other characters ``?``); only the words found
+    there are read. A term whose words do not all start with it (``cheval`` from
+    ``chevaux``) is found fewer times than the index counted, and the caller then
+    reads the whole text: the answer is never a guess. Numbers always take that road.
     """
     if not counts:
         return []
-    pattern = _prefix_pattern(tuple(sorted(counts)))
-    if pattern is None:
+    if not all(term.isalpha() and term.isascii() for term in counts):
         return None
+    folded = text.encode("latin-1", "replace").translate(_FOLDED_BYTES)
     spans: dict[int, tuple[int, int, str]] = {}
-    for hit in pattern.finditer(text):
-        at = hit.start()
-        start = at
-        while start and (text[start - 1] in _WORD_JOINERS or _WORD_CHAR.match(text, start - 1)):
-            start -= 1
-        while start < at and text[start] in _WORD_JOINERS:
-            start += 1
-        if start >= 2 and text[start - 1] in _NUMBER_SPACES and text[start - 2].isdigit():
-            return None  # perhaps the suffix of a spaced ordinal ("13 ème"), one token with its number
-        token = _TOKEN_RE.match(text, start)
-        if token is None or token.end() <= at:
-            return None
-        skip, _word, _folded, term, _dropped = _read_word(token.group())
-        if term in counts:
-            spans[start] = (start + skip, token.end(), term)
+    for needle in {term.lower().encode("ascii") for term in counts}:
+        at = folded.find(needle)
+        while at >= 0:
+            if not (at and _LETTER_OR_DIGIT.match(text, at - 1)):  # where a word may start
+                start = at
+                while start and (text[start - 1] in _WORD_JOINERS or _WORD_CHAR.match(text, start - 1)):
+                    start -= 1
+                while start < at and text[start] in _WORD_JOINERS:
+                    start += 1
+                if start >= 2 and text[start - 1] in _NUMBER_SPACES and text[start - 2].isdigit():
+                    digits = start - 2
+                    while digits and text[digits - 1].isdigit():
+                        digits -= 1
+                    number = _TOKEN_RE.match(text, digits)
+                    if number is not None and number.end() > start:
+                        return None  # the suffix of a spaced ordinal ("13 ème"), one token with its number
+                token = _TOKEN_RE.match(text, start)
+                if token is None or token.end() <= at:
+                    return None
+                skip, _word, _folded, term, _dropped = _read_word(token.group())
+                if term in counts:
+                    spans[start] = (start + skip, token.end(), term)
+            at = folded.find(needle, at + 1)
     found: dict[str, int] = {}
     for _start, _end, term in spans.values():
         found[term] = found.get(term, 0) + 1
@@ -427,33 +436,18 @@ def counted_spans(text: str, counts: dict[str, int]) -> list[tuple[int, int, str
     return sorted(spans.values())
 
 
-@lru_cache(maxsize=1024)
-def _prefix_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
-    """A regular expression for the places where a word may start with one of the terms."""
-    alternatives = []
-    for term in terms:
-        if not term or not term.isalpha() or not term.isascii():
-            return None
-        alternatives.append("".join(_LETTER_CLASSES.get(c, re.escape(c)) for c in term))
-    return re.compile("(?<![^\\W_])(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
+def _folded_bytes() -> bytes:
+    """A bytes.translate table: each Latin-1 letter to the lower-case ASCII letter it folds to."""
+    table = bytearray(range(256))
+    for code in range(256):
+        folded = fold(chr(code))
+        if len(folded) == 1 and folded.isascii() and folded.isalpha():
+            table[code] = ord(folded.lower())
+    return bytes(table)
 
 
-def _letter_classes() -> dict[str, str]:
-    """For each ASCII letter, a character class of the Latin letters that fold to it."""
-    forms: dict[str, set[str]] = {}
-    # ASCII, Latin-1 and the ligatures and letters of French beyond it (œ, ÿ).
-    for code in [*range(0x41, 0x5B), *range(0x61, 0x7B), *range(0xC0, 0x100), 0x152, 0x153, 0x178]:
-        char = chr(code)
-        folded = fold(char)
-        if len(folded) == 1 and folded.isalpha():
-            forms.setdefault(folded, set()).update((char, char.lower(), char.upper()))
-    return {
-        letter: "[" + "".join(sorted(re.escape(c) for c in chars if len(c) == 1)) + "]"
-        for letter, chars in forms.items()
-    }
-
-
-_LETTER_CLASSES = _letter_classes()
+_FOLDED_BYTES = _folded_bytes()
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 _WORD_JOINERS = _APOSTROPHES
 _NUMBER_SPACES = " \u00a0\u202f"
 _WORD_CHAR = re.compile(rf"[^\W_]|[{_MARKS}]")

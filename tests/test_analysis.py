@@ -195,3 +195,7 @@ def test_counted_spans_are_the_matched_spans_or_none() -> None:
     # Words that do not start with their term, and numbers, are left to the full reading.
     assert counted_spans("Les chevaux du cheval.", {"cheval": 2}) is None
     assert counted_spans("Le XIIIe siècle", {"13": 1}) is None
+    # A word after a number is read where it is its own word, not where it is an ordinal's suffix.
+    text = "Sous 30 jours ; le 2 ème jour."
+    assert counted_spans(text, {"jour": 2}) == matched_spans(text, {"jour"}) != []
+    assert counted_spans("Le 1 er mai", {"er": 0}) is None
