@@ -44,7 +44,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from frsearch.analysis import SPACED_ORDINAL, analyze, counted_spans, matched_spans, stem
 from frsearch.errors import QueryError
-from frsearch.postings import open_arrays
+from frsearch.postings import check_slices, open_arrays
 
 __all__ = [
     "Engine",
@@ -1791,6 +1791,7 @@ class Engine:
             at, local = at[has], local[has]
             starts = offsets[at].astype(np.int64)
             lengths = offsets[at + 1].astype(np.int64) - starts
+            check_slices(starts, lengths, len(positions))
             if len(at) == len(ids):
                 chosen = positions
             else:
@@ -1886,21 +1887,22 @@ class Engine:
         for scores, matches in should[1:]:
             sums += scores
             mask |= matches
-        factors = self._dense_coordination(should, self._masses(clauses, ctx), mask)
+        docs = np.flatnonzero(mask)
+        factors = self._dense_coordination(should, self._masses(clauses, ctx), docs)
         if opts.proximity_weight > 0 and len(clauses) > 1:
             ranked = sums if factors is None else sums * factors
-            self._dense_proximity(clauses, should, sums, ranked, mask)
+            self._dense_proximity(clauses, should, sums, ranked, docs)
         return (sums if factors is None else sums * factors), mask
 
     def _dense_coordination(
-        self, should: list[tuple[np.ndarray, np.ndarray]], masses: list[float], mask: np.ndarray,
+        self, should: list[tuple[np.ndarray, np.ndarray]], masses: list[float], docs: np.ndarray,
     ) -> np.ndarray | None:
-        """_coordination() as an array: each document's factor, from the set of words it has."""
+        """_coordination() as an array: each document's factor (of ``docs``, the matching
+        ones), from the set of words it has."""
         n = sum(masses)
         p = self.options.coordination
         if len(should) < 2 or n <= 0 or not p:
             return None
-        docs = np.flatnonzero(mask)
         if len(should) <= 16:
             sets = np.zeros(len(docs), dtype=np.int64)
             for i, (_scores, matches) in enumerate(should):
@@ -1927,13 +1929,12 @@ class Engine:
 
     def _dense_proximity(
         self, clauses: list[Any], should: list[tuple[np.ndarray, np.ndarray]],
-        sums: np.ndarray, ranked: np.ndarray, mask: np.ndarray,
+        sums: np.ndarray, ranked: np.ndarray, docs: np.ndarray,
     ) -> None:
-        """_proximity_bonus() on arrays: adds the bonus into ``sums``."""
+        """_proximity_bonus() on arrays: adds the bonus into ``sums`` (``docs``: the matching ones)."""
         opts = self.options
         within: np.ndarray | None = None
         if opts.proximity_depth:
-            docs = np.flatnonzero(mask)
             if len(docs) > opts.proximity_depth:
                 within = np.sort(_top(ranked, docs, opts.proximity_depth)[0])
         for i in range(len(clauses) - 1):

@@ -147,6 +147,15 @@ def test_a_bad_entry_is_damage_not_a_wrong_answer() -> None:
     garbled = entry[:-16] + b"\xff\xff\xff\x00" + entry[-12:]  # the last position offset
     with pytest.raises(postings.DamagedArrays):
         postings.PostingArrays(_Reader(garbled), 10).positions("body", b"mot", [1])  # type: ignore[arg-type]
+    # A middle offset past the positions: position_vectors leaves it to the slices' check.
+    garbled = entry[:-20] + b"\x07\x00\x00\x00" + entry[-16:]
+    found = postings.PostingArrays(_Reader(garbled), 10).position_vectors("body", b"mot")  # type: ignore[arg-type]
+    assert found is not None
+    _ids, offsets, positions = found
+    starts = offsets[:-1].astype(np.int64)
+    with pytest.raises(postings.DamagedArrays):
+        postings.check_slices(starts, offsets[1:].astype(np.int64) - starts, len(positions))
+    postings.check_slices(starts[:1], np.array([1]), len(positions))  # the first slice is sound
 
 
 def _sentence_corpus(count: int) -> list[dict[str, str]]:
@@ -234,25 +243,6 @@ def test_vectorized_evaluation_gives_the_hits_scores_and_totals_of_the_dictionar
                 runs.append((results.total, [(h.id, h.score, h.matched_terms) for h in results]))
             assert runs[0] == runs[1], query
     assert vectorized == 2 * len(VECTOR_QUERIES)
-
-
-def test_vectorized_evaluation_reads_segments_without_posting_arrays_through_whoosh(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    index = frsearch.Index()
-    index.add_documents(_sentence_corpus(200))
-    index.add_documents(_sentence_corpus(20))
-    engine = index.engine()
-    expected = {}
-    for query in VECTOR_QUERIES:
-        results = engine.search(query, limit=10, snippets=False)
-        expected[query] = (results.total, [(h.id, h.score) for h in results])
-    # A new engine on the same segments, as if none of them had posting arrays.
-    monkeypatch.setattr(Engine, "posting_arrays", lambda self: [None] * len(self.leaves))
-    fresh = frsearch.search.Engine(engine.searcher)
-    for query in VECTOR_QUERIES:
-        results = fresh.search(query, limit=10, snippets=False)
-        assert (results.total, [(h.id, h.score) for h in results]) == expected[query], query
 
 
 def test_vectorized_search_filters_and_sorts_as_the_dictionary_path(tmp_path: Path) -> None:
