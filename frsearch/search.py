@@ -840,6 +840,7 @@ class Engine:
         self._terms: dict[tuple[str, str], _TermData] = {}
         self._columns: dict[str, list[Any]] = {}
         self._corrections: dict[tuple, list[str]] = {}
+        self._close: dict[tuple, tuple[dict[str, int], dict[str, int], list[str]]] = {}
         self._cached_postings = 0
         self._lock = threading.RLock()
         self._arrays: list[Any] | None = None
@@ -1173,31 +1174,18 @@ class Engine:
         cached = self._corrections.get(key)
         if cached is not None:
             return cached
-        reach = 1 if len(source) < 5 else 2
-        distances: dict[str, int] = {}
-        for variant in _edits1(source):
-            term = stem(variant)
-            if term not in distances and self.has_term(term, word.fields):
-                distances[term] = 1
-        for f in word.fields:
-            for term in self.reader.terms_within(f, word.term, reach, prefix=1):
-                distance = osa_distance(word.term, term)
-                if distance <= reach and distance < distances.get(term, 99):
-                    distances[term] = distance
-        frequency = {
-            t: sum(self.reader.doc_frequency(f, t) for f in word.fields) for t in distances
-        }
-        # Only the few closest and most frequent are weighed against the context.
-        shortlist = sorted(distances, key=lambda t: (distances[t], -frequency[t], t))[:10]
-        context_docs: set[int] = set()
-        if len(shortlist) > 1:
+        distances, frequency, shortlist = self._close_terms(word.term, source, word.fields)
+        seen: np.ndarray | None = None  # the documents with a context term
+        if len(shortlist) > 1 and context:
+            seen = np.zeros(self.doc_count_all, dtype=bool)
             for term in context:
-                context_docs |= self.term_data(term, word.fields).doc_set
+                for ids, _tfs in self.term_vectors(term, word.fields).fields.values():
+                    seen[ids] = True
 
         def rank(term: str) -> tuple[int, int, int, str]:
             together = 0
-            if context_docs:
-                together = len(self.term_data(term, word.fields).doc_set & context_docs)
+            if seen is not None:
+                together = int(np.count_nonzero(seen[self.term_docs(term, word.fields)]))
             return (distances[term], -together, -frequency[term], term)
 
         found = sorted(shortlist, key=rank)[:limit]
@@ -1207,15 +1195,53 @@ class Engine:
             self._corrections[key] = found
         return found
 
+    def _close_terms(
+        self, term: str, source: str, fields: tuple[str, ...]
+    ) -> tuple[dict[str, int], dict[str, int], list[str]]:
+        """The indexed terms close to a word (see corrections): their edit distances, their
+        document frequencies, and the few closest and most frequent (looked up once per
+        word: the query's spelling help and its suggestion both ask)."""
+        key = (term, source, fields)
+        found = self._close.get(key)
+        if found is not None:
+            return found
+        reach = 1 if len(source) < 5 else 2
+        distances: dict[str, int] = {}
+        for variant in _edits1(source):
+            stemmed = stem(variant)
+            if stemmed not in distances and self.has_term(stemmed, fields):
+                distances[stemmed] = 1
+        for f in fields:
+            for close in self.reader.terms_within(f, term, reach, prefix=1):
+                distance = osa_distance(term, close)
+                if distance <= reach and distance < distances.get(close, 99):
+                    distances[close] = distance
+        frequency = {t: sum(self.reader.doc_frequency(f, t) for f in fields) for t in distances}
+        # Only the few closest and most frequent are weighed against the context.
+        shortlist = sorted(distances, key=lambda t: (distances[t], -frequency[t], t))[:10]
+        found = (distances, frequency, shortlist)
+        with self._lock:
+            if len(self._close) > 4096:
+                self._close.clear()
+            self._close[key] = found
+        return found
+
+    def term_docs(self, term: str, fields: Sequence[str]) -> np.ndarray:
+        """The documents (ascending) that have ``term`` in any of ``fields``."""
+        parts = [ids for ids, _tfs in self.term_vectors(term, fields).fields.values() if len(ids)]
+        if len(parts) < 2:
+            return parts[0] if parts else _NO_DOCS
+        return np.unique(np.concatenate(parts))
+
     def surface(self, terms: list[str], fields: Sequence[str] = FIELDS) -> str | None:
         """How consecutive ``terms`` are written in a document (``etat unis`` -> ``États-Unis``)."""
         if not terms:
             return None
         if len(terms) == 1:
-            docs = self.term_data(terms[0], fields).doc_set
+            docs = self.term_docs(terms[0], fields)
         else:
-            docs = self.phrase_docs(Phrase([Word(t, t, tuple(fields)) for t in terms], 0, tuple(fields)))
-        for docnum in sorted(docs)[:20]:
+            docs = self.phrase_vector(Phrase([Word(t, t, tuple(fields)) for t in terms], 0, tuple(fields)))
+        for docnum in docs[:20].tolist():
             stored = self.searcher.stored_fields(docnum)
             for name in ("title", "body"):
                 text = stored.get(name) or ""
