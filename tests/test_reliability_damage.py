@@ -252,3 +252,25 @@ def test_only_damage_becomes_index_format_error(pristine: Path, tmp_path: Path, 
             index.search("Singapour")
         monkeypatch.undo()
         assert index.search("Singapour").hits  # and the index still answers
+
+
+def test_damage_found_while_positions_are_read_in_place_is_reported(
+    pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A phrase reads positions in place from the mapped posting arrays; damage found there
+    (while those arrays are still held by the failing frame) is the usual error, and the
+    index can still be closed and reopened."""
+    from frsearch import postings, search
+
+    where = damaged_copy(pristine, tmp_path, lambda where: None)
+
+    def damaged(starts: object, lengths: object, size: int) -> None:
+        raise postings.DamagedArrays("a posting arrays file has bad position offsets")
+
+    monkeypatch.setattr(search, "check_slices", damaged)
+    with frsearch.Index.open(where) as index:
+        with pytest.raises(frsearch.IndexFormatError, match="damaged"):
+            index.search('"États-Unis"')
+    monkeypatch.undo()
+    with frsearch.Index.open(where) as index:
+        assert index.search('"États-Unis"').hits
