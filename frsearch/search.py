@@ -628,7 +628,7 @@ class SearchOptions:
     """Ranking parameters (tuned on codedutravail-dev and piaf-train, all queries)."""
 
     k1: float = 1.2
-    b: dict[str, float] = field(default_factory=lambda: {"title": 0.5, "body": 0.5})
+    b: dict[str, float] = field(default_factory=lambda: {"title": 1.0, "body": 0.5})
     weights: dict[str, float] = field(default_factory=lambda: {"title": 2.0, "body": 1.0})
     # Free words: score * (matched / total) ** coordination; documents with every word first.
     # With coordination_mode "idf" each word counts its idf (matched and total are shares of
