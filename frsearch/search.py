@@ -16,8 +16,9 @@ Every word goes through the same French analyzer as the documents. Ranking is
 BM25 per field (title weighted higher, idf raised to a power) added up, or BM25F
 (``field_mode``). Free words are combined with OR and a coordination factor, so
 documents that contain more of the words (weighed by their idf) rank higher;
-consecutive query words found next to each other earn a proximity bonus; a
-hyphenated word finds its parts together or apart (together scores higher);
+consecutive query words found next to each other earn a proximity bonus (three
+in a row earn more); a hyphenated word finds its parts together or apart
+(together scores higher);
 question words (comment, quel, combien...) count only when nothing else is left;
 and a word that exists nowhere is expanded to close spellings of indexed words
 before it is given up.
@@ -28,7 +29,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 import fnmatch
 import heapq
-from itertools import accumulate, compress, filterfalse, repeat
+from itertools import accumulate, compress, filterfalse, product, repeat
 import math
 from operator import add, mul, truediv
 import os
@@ -649,6 +650,12 @@ class SearchOptions:
     proximity_slop: int = 1
     # How many of the best documents so far the proximity bonus looks at (0: all).
     proximity_depth: int = 200
+    # Three consecutive free words of the query side by side, in that order, in a field: the
+    # document gains this weight times their three scores (on top of the two pairs' bonus).
+    proximity_triple_weight: float = 0.3
+    # The proximity bonus also looks for the words' related forms and spellings (their
+    # expansions), not only their own terms.
+    proximity_expansions: bool = True
     # Words not in the index: "frequent" expands to the most frequent terms within one or two
     # edits of the stem; "nearest" to the closest spellings of the word as typed, preferring
     # those found with the query's other words (the did-you-mean ranking).
@@ -773,6 +780,31 @@ def _distinct_sorted(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(values[1:], values[:-1], out=keep[1:])
     return values[keep]
+
+
+def _following(keys: list[np.ndarray], reach: int) -> np.ndarray:
+    """The documents (ascending) where each word follows the previous one at most ``reach``
+    positions later: ``keys`` holds each word's occurrences, ascending, as document << 32 |
+    position, so that following a word is a sorted search over all occurrences at once."""
+    if reach == 1:
+        # The i-th word's occurrences, i positions back, are where the words may start:
+        # intersected from the rarest word.
+        starts: np.ndarray | None = None
+        for i in sorted(range(len(keys)), key=lambda i: len(keys[i])):
+            shifted = keys[i] - i if i else keys[i]
+            starts = shifted if starts is None else _intersect(starts, shifted)
+            if not len(starts):
+                return _NO_DOCS
+        return _distinct_sorted((starts if starts is not None else _NO_DOCS) >> 32)
+    ends = keys[0]
+    for following in keys[1:]:
+        if not len(ends):
+            break
+        # The closest occurrence of the previous word before each of this word's.
+        at = np.searchsorted(ends, following)
+        closest = ends[np.maximum(at - 1, 0)]
+        ends = following[(at > 0) & (following - closest <= reach)]
+    return _distinct_sorted(ends >> 32)
 
 
 def _top(scores: np.ndarray, docs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1576,6 +1608,8 @@ class Engine:
         if opts.proximity_depth and len(ranked) > opts.proximity_depth:
             # Ties at the cut go to the lower document numbers, as in the final ranking.
             within = {d for d, _score in _best(ranked, opts.proximity_depth, set())}
+        slop = max(0, opts.proximity_slop - 1)
+        adjacent: dict[int, set[int]] = {}  # i: documents with words i and i + 1 side by side
         for i in range(len(clauses) - 1):
             a, b = clauses[i], clauses[i + 1]
             if not (isinstance(a, Word) and isinstance(b, Word)):
@@ -1585,10 +1619,72 @@ class Engine:
             scores_a, scores_b = should[i], should[i + 1]
             if not scores_a or not scores_b:
                 continue
-            pair = Phrase([a, b], max(0, opts.proximity_slop - 1), a.fields)
-            for d in self.phrase_docs(pair, within):
+            near = self._near_docs([a, b], slop, within, ctx)
+            if not slop:
+                adjacent[i] = near
+            for d in near:
                 if d in result:
                     result[d] += opts.proximity_weight * (scores_a.get(d, 0.0) + scores_b.get(d, 0.0))
+        if opts.proximity_triple_weight > 0:
+            for i in range(len(clauses) - 2):
+                words = clauses[i : i + 3]
+                if not all(isinstance(w, Word) and not (w.prefix or w.fuzzy) for w in words):
+                    continue
+                if len({w.fields for w in words}) > 1 or len({w.term for w in words}) < 3:
+                    continue
+                scores = should[i : i + 3]
+                if not all(scores):
+                    continue
+                if i in adjacent and i + 1 in adjacent:
+                    # Three words side by side: both of their pairs are.
+                    candidates = adjacent[i] & adjacent[i + 1]
+                    if not candidates:
+                        continue
+                else:
+                    candidates = within
+                for d in self._near_docs(words, 0, candidates, ctx):
+                    if d in result:
+                        result[d] += opts.proximity_triple_weight * sum(s.get(d, 0.0) for s in scores)
+
+    def _near_docs(
+        self, words: list[Word], slop: int, within: set[int] | None, ctx: "_Context",
+    ) -> set[int]:
+        """Documents where ``words`` follow each other (``slop`` other words between at most);
+        with ``proximity_expansions``, any of each word's expansions stands for it."""
+        fields = words[0].fields
+        if not self.options.proximity_expansions:
+            return self.phrase_docs(Phrase(list(words), slop, fields), within)
+        choices = [
+            [t for t, _w in ctx.expanded.get(_word_key(w)) or [(w.term, 1.0)]][:3] for w in words
+        ]
+        out: set[int] = set()
+        if within is None or all(len(c) == 1 for c in choices):
+            for terms in product(*choices):
+                out |= self.phrase_docs(Phrase([Word(t, t, fields) for t in terms], slop, fields), within)
+            return out
+        # The positions of a word's expansions merged: one look at each candidate document.
+        for f in fields:
+            candidates = set(within)
+            for terms in choices:
+                found: set[int] = set()
+                for t in terms:
+                    found.update(self.term_data(t, fields).docs.get(f) or ())
+                candidates &= found
+                if not candidates:
+                    break
+            if not candidates:
+                continue
+            merged: list[dict[int, list[int]]] = []
+            for terms in choices:
+                positions: dict[int, list[int]] = {}
+                for t in terms:
+                    for d, found_at in self.positions(f, t, candidates).items():
+                        positions.setdefault(d, []).extend(found_at)
+                merged.append(positions)
+            out.update(
+                d for d in candidates if _in_order([p.get(d, ()) for p in merged], slop + 1)
+            )
+        return out
 
     def _split_question_words(self, should: list[Any]) -> tuple[list[Any], list[Any]]:
         """Free words split into the words that matter and question words (see QUESTION_WORDS)."""
@@ -1765,31 +1861,8 @@ class Engine:
 
     def _phrase_in(self, fieldname: str, terms: list[str], reach: int, candidates: np.ndarray) -> np.ndarray:
         """The ``candidates`` (which have every term) where the terms follow each other, each
-        at most ``reach`` positions after the previous one, in one field.
-
-        Each occurrence is one integer, document << 32 | position, so that following a
-        word is a sorted search over all occurrences at once.
-        """
-        keys = [self._occurrence_keys(fieldname, term, candidates) for term in terms]
-        if reach == 1:
-            # The i-th word's occurrences, i positions back, are where the phrase may start:
-            # intersected from the rarest word.
-            starts: np.ndarray | None = None
-            for i in sorted(range(len(terms)), key=lambda i: len(keys[i])):
-                shifted = keys[i] - i if i else keys[i]
-                starts = shifted if starts is None else _intersect(starts, shifted)
-                if not len(starts):
-                    return _NO_DOCS
-            return _distinct_sorted((starts if starts is not None else _NO_DOCS) >> 32)
-        ends = keys[0]
-        for following in keys[1:]:
-            if not len(ends):
-                break
-            # The closest occurrence of the previous word before each of this word's.
-            i = np.searchsorted(ends, following)
-            closest = ends[np.maximum(i - 1, 0)]
-            ends = following[(i > 0) & (following - closest <= reach)]
-        return _distinct_sorted(ends >> 32)
+        at most ``reach`` positions after the previous one, in one field."""
+        return _following([self._occurrence_keys(fieldname, term, candidates) for term in terms], reach)
 
     def _occurrence_keys(self, fieldname: str, term: str, docs: np.ndarray) -> np.ndarray:
         """Every occurrence of a term in a field of ``docs`` (ascending), as document << 32 | position."""
@@ -1917,7 +1990,7 @@ class Engine:
         factors = self._dense_coordination(should, self._masses(clauses, ctx), docs)
         if opts.proximity_weight > 0 and len(clauses) > 1:
             ranked = sums if factors is None else sums * factors
-            self._dense_proximity(clauses, should, sums, ranked, docs)
+            self._dense_proximity(clauses, should, sums, ranked, docs, ctx)
         return (sums if factors is None else sums * factors), mask
 
     def _dense_coordination(
@@ -1955,7 +2028,7 @@ class Engine:
 
     def _dense_proximity(
         self, clauses: list[Any], should: list[tuple[np.ndarray, np.ndarray]],
-        sums: np.ndarray, ranked: np.ndarray, docs: np.ndarray,
+        sums: np.ndarray, ranked: np.ndarray, docs: np.ndarray, ctx: "_Context",
     ) -> None:
         """_proximity_bonus() on arrays: adds the bonus into ``sums`` (``docs``: the matching ones)."""
         opts = self.options
@@ -1963,6 +2036,9 @@ class Engine:
         if opts.proximity_depth:
             if len(docs) > opts.proximity_depth:
                 within = np.sort(_top(ranked, docs, opts.proximity_depth)[0])
+        slop = max(0, opts.proximity_slop - 1)
+        occurrences: dict[tuple[str, str], np.ndarray] = {}
+        adjacent: dict[int, np.ndarray] = {}  # i: documents with words i and i + 1 side by side
         for i in range(len(clauses) - 1):
             a, b = clauses[i], clauses[i + 1]
             if not (isinstance(a, Word) and isinstance(b, Word)):
@@ -1972,10 +2048,69 @@ class Engine:
             (scores_a, mask_a), (scores_b, mask_b) = should[i], should[i + 1]
             if not mask_a.any() or not mask_b.any():
                 continue
-            pair = Phrase([a, b], max(0, opts.proximity_slop - 1), a.fields)
-            docs = self.phrase_vector(pair, within)
-            if len(docs):
-                sums[docs] += opts.proximity_weight * (scores_a[docs] + scores_b[docs])
+            near = self._near_vector([a, b], slop, within, ctx, occurrences)
+            if not slop:
+                adjacent[i] = near
+            if len(near):
+                sums[near] += opts.proximity_weight * (scores_a[near] + scores_b[near])
+        if opts.proximity_triple_weight > 0:
+            for i in range(len(clauses) - 2):
+                words = clauses[i : i + 3]
+                if not all(isinstance(w, Word) and not (w.prefix or w.fuzzy) for w in words):
+                    continue
+                if len({w.fields for w in words}) > 1 or len({w.term for w in words}) < 3:
+                    continue
+                three = should[i : i + 3]
+                if not all(mask.any() for _scores, mask in three):
+                    continue
+                candidates = within
+                if i in adjacent and i + 1 in adjacent:
+                    # Three words side by side: both of their pairs are.
+                    candidates = _intersect(adjacent[i], adjacent[i + 1])
+                    if not len(candidates):
+                        continue
+                if self.options.proximity_expansions:
+                    near = self._near_vector(words, 0, within, ctx, occurrences)
+                    near = near if candidates is None else _intersect(near, candidates)
+                else:
+                    near = self._near_vector(words, 0, candidates, ctx, occurrences)
+                if len(near):
+                    (s1, _m1), (s2, _m2), (s3, _m3) = three
+                    sums[near] += opts.proximity_triple_weight * (s1[near] + s2[near] + s3[near])
+
+    def _near_vector(
+        self, words: list[Word], slop: int, within: np.ndarray | None, ctx: "_Context",
+        occurrences: dict[tuple[str, str], np.ndarray],
+    ) -> np.ndarray:
+        """_near_docs() as an array of document numbers, ascending. ``occurrences`` keeps each
+        term's occurrences in the ``within`` documents (or all of its own) for the query's
+        other pairs and triples."""
+        fields = words[0].fields
+        if not self.options.proximity_expansions:
+            return self.phrase_vector(Phrase(list(words), slop, fields), within)
+        choices = [[t for t, _w in ctx.expanded.get(_word_key(w)) or [(w.term, 1.0)]][:3] for w in words]
+        found = []
+        for f in fields:
+            keys = []
+            for terms in choices:  # the occurrences of a word's expansions, merged
+                parts = []
+                for t in terms:
+                    part = occurrences.get((f, t))
+                    if part is None:
+                        docs = within if within is not None else self.term_vectors(t, fields).fields[f][0]
+                        part = occurrences[f, t] = self._occurrence_keys(f, t, docs)
+                    if len(part):
+                        parts.append(part)
+                if not parts:
+                    break
+                keys.append(parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts)))
+            else:
+                near = _following(keys, slop + 1)
+                if len(near):
+                    found.append(near)
+        if not found:
+            return _NO_DOCS
+        return found[0] if len(found) == 1 else np.union1d(found[0], np.concatenate(found[1:]))
 
     def search(
         self,

@@ -212,6 +212,7 @@ VECTOR_QUERIES = QUERIES + [
     "xiaomi OR huawei", "(chine OU états-unis) ET xiaomi", "\"états unis\" ET chine", "xiaom*",
     "xiaomi NOT chine", "-chine", "title:xiaomi chine", "\"liste noire\"~2 pentagone", "lei~ jun",
     "comment la chine", "comment quel", "marché-chine", "États-Unis", "zzzz xiaomi",
+    "xiaomi est blacklisté par les états unis", "etats unsi chine", "lei jun xiaomi smartphones",
     # more than 16 free words: the coordination factors from the distinct shares
     "chine xiaomi lei jun marché téléphone pentagone liste noire données facebook singapour "
     "gouvernement américain sanctions entreprise société annoncé",
@@ -222,6 +223,8 @@ VECTOR_QUERIES = QUERIES + [
     {}, {"proximity_depth": 4}, {"proximity_depth": 0}, {"proximity_weight": 0.0},
     {"coordination": 0.0}, {"coordination_mode": "count", "proximity_slop": 2},
     {"related_mode": ""}, {"question_word_weight": 0.3}, {"typo_mode": "frequent"},
+    {"proximity_expansions": False}, {"proximity_expansions": False, "proximity_depth": 4},
+    {"proximity_triple_weight": 0.0}, {"proximity_slop": 3, "proximity_depth": 0},
 ])
 def test_vectorized_evaluation_gives_the_hits_scores_and_totals_of_the_dictionary_path(
     options: dict[str, object],

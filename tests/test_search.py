@@ -529,3 +529,28 @@ def test_related_forms_count_as_their_word_when_fragments_are_chosen() -> None:
     )
     assert "Lei Jun" not in [by_term.text[s:e] for s, e in by_term.spans]
     assert "Lei Jun" in [by_word.text[s:e] for s, e in by_word.spans]
+
+
+def test_three_query_words_side_by_side_and_related_forms_earn_the_proximity_bonus() -> None:
+    index = _index_of(
+        "La prime annuelle exceptionnelle est versée en mars.",
+        "La prime annuelle est versée en mars, et la part annuelle exceptionnelle aussi.",
+        "Le salarié démission écrite en main propre.",
+        "Le salarié peut démissionner.",
+        "Rien de tout cela ici.",
+    )
+    engine = index.engine()
+
+    def scores(query: str, **options: object) -> dict[str, float]:
+        engine.options = replace(frsearch.SearchOptions(), **options)
+        engine._scores.clear()
+        return {hit.id: hit.score for hit in engine.search(query)}
+
+    # Three words in a row: only d0 has them, both documents have both pairs.
+    without = scores("prime annuelle exceptionnelle", proximity_triple_weight=0.0)
+    tripled = scores("prime annuelle exceptionnelle", proximity_triple_weight=0.3)
+    assert tripled["d0"] > without["d0"] and tripled["d1"] == pytest.approx(without["d1"])
+    # "démission" stands for "démissionner" (a related form) in the proximity bonus too.
+    plain = scores("salarié démissionner", proximity_expansions=False)
+    related = scores("salarié démissionner", proximity_expansions=True)
+    assert related["d2"] > plain["d2"]
