@@ -1,19 +1,21 @@
-"""Import Whoosh without two standard-library packages it never uses in frsearch.
+"""Import Whoosh without three packages it never uses in frsearch.
 
 ``whoosh.compat`` imports ``urllib.request`` for a download helper that
 frsearch never calls, and ``cached_property`` (which ``whoosh.reading`` needs)
 imports ``asyncio`` for coroutine methods that Whoosh does not have. The two
 pull in http.client, email, ssl, socket and the event loop: about a sixth of
 the import time of ``frsearch query``, which a CLI user feels on every call.
+``whoosh.query`` (which every search needs) imports ``whoosh.lang.morph_en``,
+whose English word-variation rules compile a hundred regular expressions
+(8 ms) for a query type frsearch does not use.
 
 This module is imported first by ``frsearch/__init__.py``. While it imports
-those two Whoosh modules, a stand-in takes the place of each package in
-``sys.modules``; the stand-in's functions (the only names the two modules take
-from it) import the real package when called, except for
+those Whoosh modules, a stand-in takes the place of each package in
+``sys.modules``; the stand-in's functions (the only names Whoosh's modules
+take from it) import the real package when called, except for
 ``iscoroutinefunction``, which every reader calls once (see below). The
-stand-ins are removed straight after, so any other code importing
-``urllib.request`` or ``asyncio`` gets the real package. Nothing is done for a
-package that is already loaded.
+stand-ins are removed straight after, so any other code importing one of the
+packages gets the real one. Nothing is done for a package that is already loaded.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any, Callable
 _STAND_INS = {
     "urllib.request": ("urlretrieve",),
     "asyncio": ("iscoroutinefunction", "ensure_future"),
+    "whoosh.lang.morph_en": ("variations",),
 }
 
 
@@ -70,6 +73,7 @@ def _import_whoosh() -> None:
         sys.modules[module] = placed[module] = stand_in
     try:
         import whoosh.compat  # noqa: F401
+        import whoosh.query  # noqa: F401
         import whoosh.reading  # noqa: F401
     finally:
         for module, stand_in in placed.items():

@@ -773,6 +773,14 @@ def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[b[at] == a]
 
 
+def _union(parts: list[np.ndarray]) -> np.ndarray:
+    """The distinct values of ascending arrays, ascending (np.union1d without its import of
+    numpy.ma, which a one-query process would pay for)."""
+    if len(parts) == 1:
+        return parts[0]
+    return _distinct_sorted(np.sort(np.concatenate(parts)))
+
+
 def _distinct_sorted(values: np.ndarray) -> np.ndarray:
     if len(values) < 2:
         return values
@@ -1263,7 +1271,7 @@ class Engine:
         parts = [ids for ids, _tfs in self.term_vectors(term, fields).fields.values() if len(ids)]
         if len(parts) < 2:
             return parts[0] if parts else _NO_DOCS
-        return np.unique(np.concatenate(parts))
+        return _union(parts)
 
     def surface(self, terms: list[str], fields: Sequence[str] = FIELDS) -> str | None:
         """How consecutive ``terms`` are written in a document (``etat unis`` -> ``États-Unis``)."""
@@ -1857,7 +1865,7 @@ class Engine:
                     found.append(docs)
         if not found:
             return _NO_DOCS
-        return found[0] if len(found) == 1 else np.union1d(found[0], np.concatenate(found[1:]))
+        return _union(found)
 
     def _phrase_in(self, fieldname: str, terms: list[str], reach: int, candidates: np.ndarray) -> np.ndarray:
         """The ``candidates`` (which have every term) where the terms follow each other, each
@@ -2019,9 +2027,12 @@ class Engine:
             matched_all = np.zeros(len(docs))
             for (_scores, matches), mass in zip(should, masses):
                 matched_all += matches[docs] * mass
-            shares, which = np.unique(matched_all, return_inverse=True)
+            order = np.argsort(matched_all, kind="stable")
+            ordered = matched_all[order]
+            shares = _distinct_sorted(ordered)
             table = np.array([pow(x / n, p) for x in shares.tolist()])
-            factors_of_docs = table[which]
+            factors_of_docs = np.empty(len(docs))
+            factors_of_docs[order] = table[np.searchsorted(shares, ordered)]
         factors = np.zeros(self.doc_count_all)
         factors[docs] = factors_of_docs
         return factors
@@ -2097,8 +2108,10 @@ class Engine:
                 for t in terms:
                     part = occurrences.get((f, t))
                     if part is None:
-                        docs = within if within is not None else self.term_vectors(t, fields).fields[f][0]
-                        part = occurrences[f, t] = self._occurrence_keys(f, t, docs)
+                        docs = self.term_vectors(t, fields).fields[f][0]
+                        if within is not None:
+                            docs = _intersect(within, docs)
+                        part = occurrences[f, t] = self._occurrence_keys(f, t, docs) if len(docs) else _NO_DOCS
                     if len(part):
                         parts.append(part)
                 if not parts:
@@ -2110,7 +2123,7 @@ class Engine:
                     found.append(near)
         if not found:
             return _NO_DOCS
-        return found[0] if len(found) == 1 else np.union1d(found[0], np.concatenate(found[1:]))
+        return _union(found)
 
     def search(
         self,
