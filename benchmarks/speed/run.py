@@ -48,10 +48,12 @@ with ix.searcher() as searcher:
 # -- processes -------------------------------------------------------------------
 
 
-def run_timed(cmd: Sequence[str], stdout: Any = subprocess.DEVNULL, stderr: Any = None) -> dict[str, Any]:
+def run_timed(
+    cmd: Sequence[str], stdout: Any = subprocess.DEVNULL, stderr: Any = None, cwd: str | None = None
+) -> dict[str, Any]:
     """Run a command; its wall time, exit code, CPU time and peak RSS (from wait4)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(list(cmd), stdout=stdout, stderr=stderr)
+    proc = subprocess.Popen(list(cmd), stdout=stdout, stderr=stderr, cwd=cwd)
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -77,9 +79,9 @@ def run_worker(task: str, engine: str, index_dir: str, work: str, extra: list[st
     return result
 
 
-def median_run(cmd: Sequence[str], runs: int) -> dict[str, Any]:
+def median_run(cmd: Sequence[str], runs: int, cwd: str | None = None) -> dict[str, Any]:
     """Median wall time of ``runs`` runs of a command (plus all the times); output discarded."""
-    runs_out = [run_timed(cmd, stderr=subprocess.DEVNULL) for _ in range(runs)]
+    runs_out = [run_timed(cmd, stderr=subprocess.DEVNULL, cwd=cwd) for _ in range(runs)]
     codes = sorted({r["returncode"] for r in runs_out})
     if any(code not in (0, 1) for code in codes):  # frsearch query: 0 found, 1 nothing found
         print(f"warning: {cmd[:3]} exited with {codes}", file=sys.stderr)
@@ -174,17 +176,20 @@ def part_cold(args: argparse.Namespace, dirs: dict[str, str]) -> dict[str, Any]:
     print("timing cold starts ...", file=sys.stderr, flush=True)
     group = "OrGroup" if args.whoosh_group == "or" else "AndGroup"
     py = sys.executable
+    # Run from the indexes' folder: `python -c "import frsearch"` in a source checkout would
+    # import the checkout instead of the install (and compile it each time where bytecode is not written).
+    where = os.path.dirname(dirs["frsearch"])
     return {
         "query": args.cold_query,
         "runs": args.cold_runs,
         "frsearch_query": median_run(
-            [frsearch_command(), "query", "--index", dirs["frsearch"], args.cold_query], args.cold_runs),
+            [frsearch_command(), "query", "--index", dirs["frsearch"], args.cold_query], args.cold_runs, where),
         "whoosh_query": median_run(
-            [py, "-c", WHOOSH_COLD.format(group=group), dirs["whoosh"], args.cold_query], args.cold_runs),
-        "frsearch_import": median_run([py, "-c", "import frsearch"], args.cold_runs),
+            [py, "-c", WHOOSH_COLD.format(group=group), dirs["whoosh"], args.cold_query], args.cold_runs, where),
+        "frsearch_import": median_run([py, "-c", "import frsearch"], args.cold_runs, where),
         "whoosh_import": median_run(
-            [py, "-c", "import whoosh.index, whoosh.qparser, whoosh.analysis"], args.cold_runs),
-        "python_startup": median_run([py, "-c", "pass"], args.cold_runs),
+            [py, "-c", "import whoosh.index, whoosh.qparser, whoosh.analysis"], args.cold_runs, where),
+        "python_startup": median_run([py, "-c", "pass"], args.cold_runs, where),
     }
 
 
