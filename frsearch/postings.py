@@ -173,17 +173,13 @@ class PostingArrays:
             raise DamagedArrays(f"{self._name} has a document number out of range")
         return ids
 
-    def postings(self, fieldname: str, btext: bytes) -> tuple[array, Sequence[float] | None] | None:
+    def postings(self, fieldname: str, btext: bytes) -> tuple[list[int], list[float] | None] | None:
         """(document numbers, weights or None when all are 1.0) of a term, or None."""
-        found = self._locate(fieldname, btext)
+        found = self.vectors(fieldname, btext)
         if found is None:
             return None
-        start, count, code, _npositions = found
-        ids = self._ids(start, count)
-        weights = None
-        if code:
-            weights = _array(WEIGHT_CODES[code], self._file.get(start + 4 * count, _ITEMSIZE[code] * count))
-        return ids, weights
+        ids, weights = found
+        return ids.tolist(), None if weights is None else weights.tolist()
 
     def vectors(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray | None] | None:
         """As :meth:`postings`, as numpy arrays (weights in their stored integer or float type)."""

@@ -78,7 +78,7 @@ MAX_CORRECTED_WORDS = 8
 MAX_CACHED_POSTINGS = 3_000_000
 #: Texts longer than this are searched for a hit's terms with counted_spans.
 COUNTED_SPANS_CHARS = 1000
-#: Words whose related forms an engine keeps between searches.
+#: Words whose related forms or close spellings an engine keeps between searches.
 MAX_CACHED_WORDS = 65_536
 #: Words longer than this are not corrected (no French word is that long).
 MAX_CORRECTED_LENGTH = 30
@@ -710,6 +710,31 @@ class _TermData:
         return self._doc_set
 
 
+class _Cache:
+    """A dict emptied whenever what it holds would grow past ``bound`` (each value counts the
+    ``size`` it is put with: postings for a term, one for a word)."""
+
+    __slots__ = ("_items", "_held", "_bound")
+
+    def __init__(self, bound: int) -> None:
+        self._items: dict[Any, Any] = {}
+        self._held = 0
+        self._bound = bound
+
+    def get(self, key: Any) -> Any:
+        return self._items.get(key)
+
+    def put(self, key: Any, value: Any, size: int = 1) -> None:
+        if self._held + size > self._bound:
+            self.clear()
+        self._items[key] = value
+        self._held += size
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._held = 0
+
+
 class _TermVectors:
     """A term's postings as arrays: field -> (document numbers ascending, frequencies)."""
 
@@ -877,15 +902,13 @@ class Engine:
         for name in FIELDS:
             total = self.reader.field_length(name)
             self._avg[name] = (total / self.doc_count) if self.doc_count else 1.0
-        self._terms: dict[tuple[str, str], _TermData] = {}
+        self._terms = _Cache(MAX_CACHED_POSTINGS)  # (term, fields) -> _TermData
         self._columns: dict[str, list[Any]] = {}
-        self._corrections: dict[tuple, list[str]] = {}
-        self._close: dict[tuple, tuple[dict[str, int], dict[str, int], list[str]]] = {}
-        self._cached_postings = 0
+        self._corrections = _Cache(MAX_CACHED_WORDS)  # word and context -> close spellings
+        self._close = _Cache(MAX_CACHED_WORDS)  # word -> close terms (see _close_terms)
         self._lock = threading.RLock()
         self._arrays: list[Any] | None = None
-        self._vectors: dict[tuple[str, str], _TermVectors] = {}
-        self._cached_vectors = 0
+        self._vectors = _Cache(MAX_CACHED_POSTINGS)  # (term, fields) -> _TermVectors
         self._arrays_of: dict[str, np.ndarray] = {}
         self._live: np.ndarray | None = None
         _reuse_freed_memory()
@@ -988,12 +1011,10 @@ class Engine:
         self._options = value
         self._derived: dict[str, list[float]] = {}
         #: Scores of words (see word_scores), kept across queries while they fit.
-        self._scores: dict[tuple, dict[int, float]] = {}
-        self._cached_scores = 0
+        self._scores = _Cache(MAX_CACHED_POSTINGS)
         self._derived_arrays: dict[str, np.ndarray] = {}
-        self._vector_scores: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-        self._cached_vector_scores = 0
-        self._related: dict[tuple, list[tuple[str, float]]] = {}
+        self._vector_scores = _Cache(MAX_CACHED_POSTINGS)  # the same, as arrays (word_vector)
+        self._related = _Cache(MAX_CACHED_WORDS)  # (term, fields) -> related forms
 
     def postings(
         self, fieldname: str, term: str, values: dict[int, bytes] | None = None
@@ -1050,13 +1071,8 @@ class Engine:
         if data is None:
             values: dict[str, dict[int, bytes]] = {f: {} for f in fields}
             data = _TermData({f: self.postings(f, term, values[f]) for f in fields}, values)
-            with self._lock:
-                # Bounded by postings held, not by terms: common terms are large.
-                if self._cached_postings + data.size > MAX_CACHED_POSTINGS:
-                    self._terms.clear()
-                    self._cached_postings = 0
-                self._terms[key] = data
-                self._cached_postings += data.size
+            with self._lock:  # bounded by postings held, not by terms: common terms are large
+                self._terms.put(key, data, data.size)
         return data
 
     def has_term(self, term: str, fields: Sequence[str] = FIELDS) -> bool:
@@ -1106,9 +1122,7 @@ class Engine:
         if found is None:
             found = self._find_related_terms(word.term, fields)
             with self._lock:
-                if len(self._related) >= MAX_CACHED_WORDS:
-                    self._related.clear()
-                self._related[key] = found
+                self._related.put(key, found)
         return found
 
     def _find_related_terms(self, term: str, fields: Sequence[str]) -> list[tuple[str, float]]:
@@ -1230,9 +1244,7 @@ class Engine:
 
         found = sorted(shortlist, key=rank)[:limit]
         with self._lock:
-            if len(self._corrections) > 4096:
-                self._corrections.clear()
-            self._corrections[key] = found
+            self._corrections.put(key, found)
         return found
 
     def _close_terms(
@@ -1261,9 +1273,7 @@ class Engine:
         shortlist = sorted(distances, key=lambda t: (distances[t], -frequency[t], t))[:10]
         found = (distances, frequency, shortlist)
         with self._lock:
-            if len(self._close) > 4096:
-                self._close.clear()
-            self._close[key] = found
+            self._close.put(key, found)
         return found
 
     def term_docs(self, term: str, fields: Sequence[str]) -> np.ndarray:
@@ -1339,11 +1349,7 @@ class Engine:
             if cached is None:
                 cached = self._word_scores(word, expansions, None)
                 with self._lock:
-                    if self._cached_scores + len(cached) > MAX_CACHED_POSTINGS:
-                        self._scores.clear()
-                        self._cached_scores = 0
-                    self._scores[key] = cached
-                    self._cached_scores += len(cached)
+                    self._scores.put(key, cached, len(cached))
             return cached
         return self._word_scores(word, expansions, within)
 
@@ -1500,7 +1506,7 @@ class Engine:
             for word in node.words:
                 expansions = [(word.term, 1.0)]
                 if (
-                    self.options.field_mode == "sum" and _scores_key(word, expansions) not in self._scores
+                    self.options.field_mode == "sum" and self._scores.get(_scores_key(word, expansions)) is None
                     and len(found) * 4 < self.term_data(word.term, word.fields).df
                 ):
                     scores = self.word_scores(word, expansions, found)  # a few of its documents
@@ -1618,28 +1624,19 @@ class Engine:
             within = {d for d, _score in _best(ranked, opts.proximity_depth, set())}
         slop = max(0, opts.proximity_slop - 1)
         adjacent: dict[int, set[int]] = {}  # i: documents with words i and i + 1 side by side
-        for i in range(len(clauses) - 1):
-            a, b = clauses[i], clauses[i + 1]
-            if not (isinstance(a, Word) and isinstance(b, Word)):
-                continue
-            if a.prefix or a.fuzzy or b.prefix or b.fuzzy or a.fields != b.fields or a.term == b.term:
-                continue
+        for i in _proximity_pairs(clauses):
             scores_a, scores_b = should[i], should[i + 1]
             if not scores_a or not scores_b:
                 continue
-            near = self._near_docs([a, b], slop, within, ctx)
+            near = self._near_docs(clauses[i : i + 2], slop, within, ctx)
             if not slop:
                 adjacent[i] = near
             for d in near:
                 if d in result:
                     result[d] += opts.proximity_weight * (scores_a.get(d, 0.0) + scores_b.get(d, 0.0))
         if opts.proximity_triple_weight > 0:
-            for i in range(len(clauses) - 2):
+            for i in _proximity_triples(clauses):
                 words = clauses[i : i + 3]
-                if not all(isinstance(w, Word) and not (w.prefix or w.fuzzy) for w in words):
-                    continue
-                if len({w.fields for w in words}) > 1 or len({w.term for w in words}) < 3:
-                    continue
                 scores = should[i : i + 3]
                 if not all(scores):
                     continue
@@ -1741,11 +1738,7 @@ class Engine:
         if found is None:
             found = _TermVectors({f: self._field_vectors(f, term) for f in fields}, self.doc_count_all)
             with self._lock:
-                if self._cached_vectors + found.size > MAX_CACHED_POSTINGS:
-                    self._vectors.clear()
-                    self._cached_vectors = 0
-                self._vectors[key] = found
-                self._cached_vectors += found.size
+                self._vectors.put(key, found, found.size)
         return found
 
     def df(self, term: str, fields: Sequence[str]) -> int:
@@ -1841,11 +1834,7 @@ class Engine:
             ids = np.flatnonzero(present)
             cached = (ids, best[ids])
         with self._lock:
-            if self._cached_vector_scores + len(cached[0]) > MAX_CACHED_POSTINGS:
-                self._vector_scores.clear()
-                self._cached_vector_scores = 0
-            self._vector_scores[key] = cached
-            self._cached_vector_scores += len(cached[0])
+            self._vector_scores.put(key, cached, len(cached[0]))
         return cached
 
     def phrase_vector(self, phrase: Phrase, within: np.ndarray | None = None) -> np.ndarray:
@@ -2050,27 +2039,18 @@ class Engine:
         slop = max(0, opts.proximity_slop - 1)
         occurrences: dict[tuple[str, str], np.ndarray] = {}
         adjacent: dict[int, np.ndarray] = {}  # i: documents with words i and i + 1 side by side
-        for i in range(len(clauses) - 1):
-            a, b = clauses[i], clauses[i + 1]
-            if not (isinstance(a, Word) and isinstance(b, Word)):
-                continue
-            if a.prefix or a.fuzzy or b.prefix or b.fuzzy or a.fields != b.fields or a.term == b.term:
-                continue
+        for i in _proximity_pairs(clauses):
             (scores_a, mask_a), (scores_b, mask_b) = should[i], should[i + 1]
             if not mask_a.any() or not mask_b.any():
                 continue
-            near = self._near_vector([a, b], slop, within, ctx, occurrences)
+            near = self._near_vector(clauses[i : i + 2], slop, within, ctx, occurrences)
             if not slop:
                 adjacent[i] = near
             if len(near):
                 sums[near] += opts.proximity_weight * (scores_a[near] + scores_b[near])
         if opts.proximity_triple_weight > 0:
-            for i in range(len(clauses) - 2):
+            for i in _proximity_triples(clauses):
                 words = clauses[i : i + 3]
-                if not all(isinstance(w, Word) and not (w.prefix or w.fuzzy) for w in words):
-                    continue
-                if len({w.fields for w in words}) > 1 or len({w.term for w in words}) < 3:
-                    continue
                 three = should[i : i + 3]
                 if not all(mask.any() for _scores, mask in three):
                     continue
@@ -2289,6 +2269,32 @@ class _Context:
 
 
 _NEXT = (1).__add__
+
+
+def _proximity_pairs(clauses: list[Any]) -> list[int]:
+    """The i where free clauses i and i + 1 are words that may earn the proximity bonus."""
+    out = []
+    for i in range(len(clauses) - 1):
+        a, b = clauses[i], clauses[i + 1]
+        if not (isinstance(a, Word) and isinstance(b, Word)):
+            continue
+        if a.prefix or a.fuzzy or b.prefix or b.fuzzy or a.fields != b.fields or a.term == b.term:
+            continue
+        out.append(i)
+    return out
+
+
+def _proximity_triples(clauses: list[Any]) -> list[int]:
+    """The i where free clauses i to i + 2 are three words that may earn the triple bonus."""
+    out = []
+    for i in range(len(clauses) - 2):
+        words = clauses[i : i + 3]
+        if not all(isinstance(w, Word) and not (w.prefix or w.fuzzy) for w in words):
+            continue
+        if len({w.fields for w in words}) > 1 or len({w.term for w in words}) < 3:
+            continue
+        out.append(i)
+    return out
 
 
 def _scores_key(word: Word, expansions: list[tuple[str, float]]) -> tuple:
