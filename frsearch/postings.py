@@ -4,11 +4,11 @@ Whoosh stores a posting list as blocks of pickled, zlib-compressed Python lists;
 reading one costs about half a microsecond a posting, which is most of a
 query's time on a large index. Each segment written by frsearch's codec also
 gets a ``.fsp`` file holding, for every (field, term), its document numbers,
-weights and positions as flat machine arrays: a posting list is read with one
-``array.frombytes`` call, the positions of a few documents without decoding
-the others, and those of every document at once for a phrase. Whoosh's files
-stay the index of record; a segment without the file (written by an older
-version) is read through Whoosh as before.
+weights and positions as flat machine arrays: a posting list is read as numpy
+arrays, in place in the memory-mapped file, and the positions of some documents
+without decoding the others' (the plain-Python path of frsearch.search reads
+them as lists). Whoosh's files stay the index of record; a segment without the
+file (written by an older version) is read through Whoosh as before.
 
 One hash-file entry per (field, term), keyed ``fieldname NUL termbytes``::
 
@@ -182,7 +182,8 @@ class PostingArrays:
         return ids.tolist(), None if weights is None else weights.tolist()
 
     def vectors(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray | None] | None:
-        """As :meth:`postings`, as numpy arrays (weights in their stored integer or float type)."""
+        """As :meth:`postings`, as numpy arrays (weights in their stored integer or float type),
+        read in place when the file is mapped: use them, don't keep them."""
         found = self._locate(fieldname, btext)
         if found is None:
             return None
@@ -190,7 +191,7 @@ class PostingArrays:
         ids = self._id_vector(start, count)
         weights = None
         if code:
-            weights = np.frombuffer(self._file.get(start + 4 * count, _ITEMSIZE[code] * count), _DTYPES[code])
+            weights = self._vector(start + 4 * count, count, _DTYPES[code])
         return ids, weights
 
     def position_vectors(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -209,13 +210,10 @@ class PostingArrays:
         if offsets[-1] != npositions or offsets[0] != 0:
             raise DamagedArrays(f"{self._name} has bad position offsets")
         positions = self._vector(offsets_at + 4 * (count + 1), npositions, _U32)
-        ids = self._vector(start, count, _U32)
-        if count and int(ids[-1]) >= self._doc_count:
-            raise DamagedArrays(f"{self._name} has a document number out of range")
-        return ids, offsets, positions
+        return self._id_vector(start, count), offsets, positions
 
     def _id_vector(self, start: int, count: int) -> np.ndarray:
-        ids = np.frombuffer(self._file.get(start, 4 * count), _U32)
+        ids = self._vector(start, count, _U32)
         if count and int(ids[-1]) >= self._doc_count:
             raise DamagedArrays(f"{self._name} has a document number out of range")
         return ids
