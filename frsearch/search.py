@@ -36,7 +36,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -686,7 +686,7 @@ class SearchOptions:
 
 
 class _TermData:
-    __slots__ = ("docs", "df", "_doc_set", "values", "size")
+    __slots__ = ("docs", "df", "values", "size")
 
     def __init__(
         self, docs: dict[str, dict[int, float]], values: dict[str, dict[int, bytes]] | None = None
@@ -694,20 +694,7 @@ class _TermData:
         self.docs = docs  # field -> {docnum: term frequency}
         self.values = values or {}  # field -> {docnum: encoded positions}, when read
         self.size = sum(len(p) for p in docs.values())
-        self._doc_set: set[int] | None = None
-        found = [p for p in docs.values() if p]
-        if len(found) == 2:  # counted without building the union
-            small, large = sorted(found, key=len)
-            self.df = len(small) + len(large) - sum(map(large.__contains__, small))
-        else:
-            self.df = len(self.doc_set)
-
-    @property
-    def doc_set(self) -> set[int]:
-        """The documents that have the term in any of its fields."""
-        if self._doc_set is None:
-            self._doc_set = set().union(*self.docs.values())
-        return self._doc_set
+        self.df = len(set().union(*docs.values()))
 
 
 class _Cache:
@@ -909,7 +896,6 @@ class Engine:
         self._lock = threading.RLock()
         self._arrays: list[Any] | None = None
         self._vectors = _Cache(MAX_CACHED_POSTINGS)  # (term, fields) -> _TermVectors
-        self._arrays_of: dict[str, np.ndarray] = {}
         self._live: np.ndarray | None = None
         _reuse_freed_memory()
 
@@ -1334,28 +1320,18 @@ class Engine:
 
     # -- matching and scoring -------------------------------------------------
 
-    def word_scores(
-        self, word: Word, expansions: list[tuple[str, float]], within: Sequence[int] | None = None
-    ) -> dict[int, float]:
-        """BM25 score of one word (its best expansion) for every document that has it.
+    def word_scores(self, word: Word, expansions: list[tuple[str, float]]) -> dict[int, float]:
+        """BM25 score of one word (its best expansion) for every document that has it, kept
+        for the next queries with the word (callers must not change it)."""
+        key = _scores_key(word, expansions)
+        cached = self._scores.get(key)
+        if cached is None:
+            cached = self._word_scores(word, expansions)
+            with self._lock:
+                self._scores.put(key, cached, len(cached))
+        return cached
 
-        With ``within`` (field_mode "sum" only), only for those of the
-        documents that have it, with the same scores. Whole results are kept
-        for the next queries with the word (callers must not change them).
-        """
-        if within is None:
-            key = _scores_key(word, expansions)
-            cached = self._scores.get(key)
-            if cached is None:
-                cached = self._word_scores(word, expansions, None)
-                with self._lock:
-                    self._scores.put(key, cached, len(cached))
-            return cached
-        return self._word_scores(word, expansions, within)
-
-    def _word_scores(
-        self, word: Word, expansions: list[tuple[str, float]], within: Sequence[int] | None
-    ) -> dict[int, float]:
+    def _word_scores(self, word: Word, expansions: list[tuple[str, float]]) -> dict[int, float]:
         opts = self.options
         scores: dict[int, float] | None = None
         k1 = opts.k1
@@ -1374,11 +1350,7 @@ class Engine:
                     sat = self.saturation(f)
                     codes = self.length_codes(f)
                     fw = w * factor
-                    if within is None:
-                        docs, tfs = list(postings), list(postings.values())
-                    else:
-                        docs = list(filter(postings.__contains__, within))
-                        tfs = list(map(postings.__getitem__, docs))
+                    docs, tfs = list(postings), list(postings.values())
                     sats = map(sat.__getitem__, map(codes.__getitem__, docs))
                     part = dict(zip(docs, map(truediv, map(fw.__mul__, tfs), map(add, tfs, sats))))
                 else:
@@ -1505,13 +1477,7 @@ class Engine:
             total: dict[int, float] = dict.fromkeys(found, 0.0)
             for word in node.words:
                 expansions = [(word.term, 1.0)]
-                if (
-                    self.options.field_mode == "sum" and self._scores.get(_scores_key(word, expansions)) is None
-                    and len(found) * 4 < self.term_data(word.term, word.fields).df
-                ):
-                    scores = self.word_scores(word, expansions, found)  # a few of its documents
-                else:
-                    scores = self.word_scores(word, expansions)
+                scores = self.word_scores(word, expansions)
                 ctx.record(word, expansions, scores, restrict=docs)
                 total = dict(zip(found, map(add, map(total.__getitem__, found), map(scores.get, found, repeat(0.0)))))
             return total
@@ -1777,17 +1743,22 @@ class Engine:
         return np.concatenate(id_parts), np.concatenate(tf_parts)
 
     def _code_vector(self, fieldname: str) -> np.ndarray:
-        key = f"codes:{fieldname}"
-        found = self._arrays_of.get(key)
-        if found is None:
-            found = self._arrays_of[key] = np.frombuffer(self.length_codes(fieldname), dtype=np.uint8)
-        return found
+        """length_codes() as an array."""
+        return self._derived_array(
+            f"codes:{fieldname}", lambda: np.frombuffer(self.length_codes(fieldname), dtype=np.uint8)
+        )
 
     def _saturation_vector(self, fieldname: str) -> np.ndarray:
-        key = f"sat:{fieldname}"
+        """saturation() as an array (length_codes() index it)."""
+        return self._derived_array(
+            f"sat:{fieldname}", lambda: np.array(self.saturation(fieldname), dtype=np.float64)
+        )
+
+    def _derived_array(self, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """An array made once per set of options."""
         found = self._derived_arrays.get(key)
         if found is None:
-            found = self._derived_arrays[key] = np.array(self.saturation(fieldname), dtype=np.float64)
+            found = self._derived_arrays[key] = make()
         return found
 
     def word_vector(self, word: Word, expansions: list[tuple[str, float]]) -> tuple[np.ndarray, np.ndarray]:
