@@ -409,24 +409,12 @@ def counted_spans(text: str, counts: dict[str, int]) -> list[tuple[int, int, str
         at = folded.find(needle)
         while at >= 0:
             if not (at and _LETTER_OR_DIGIT.match(text, at - 1)):  # where a word may start
-                start = at
-                while start and (text[start - 1] in _WORD_JOINERS or _WORD_CHAR.match(text, start - 1)):
-                    start -= 1
-                while start < at and text[start] in _WORD_JOINERS:
-                    start += 1
-                if start >= 2 and text[start - 1] in _NUMBER_SPACES and text[start - 2].isdigit():
-                    digits = start - 2
-                    while digits and text[digits - 1].isdigit():
-                        digits -= 1
-                    number = _TOKEN_RE.match(text, digits)
-                    if number is not None and number.end() > start:
-                        return None  # the suffix of a spaced ordinal ("13 ème"), one token with its number
-                token = _TOKEN_RE.match(text, start)
-                if token is None or token.end() <= at:
+                found = _word_from(text, at)
+                if found is None:
                     return None
-                skip, _word, _folded, term, _dropped = _read_word(token.group())
-                if term in counts:
-                    spans[start] = (start + skip, token.end(), term)
+                start, span = found
+                if span[2] in counts:
+                    spans[start] = span
             at = folded.find(needle, at + 1)
     found: dict[str, int] = {}
     for _start, _end, term in spans.values():
@@ -434,6 +422,29 @@ def counted_spans(text: str, counts: dict[str, int]) -> list[tuple[int, int, str
     if found != {t: n for t, n in counts.items() if n}:
         return None
     return sorted(spans.values())
+
+
+def _word_from(text: str, at: int) -> tuple[int, tuple[int, int, str | None]] | None:
+    """The token that holds the word starting at ``at`` (an elided article may come first):
+    (where the token starts, its span as term_spans gives it), or None when that cannot be
+    read without reading the text from its start."""
+    start = at
+    while start and (text[start - 1] in _WORD_JOINERS or _WORD_CHAR.match(text, start - 1)):
+        start -= 1
+    while start < at and text[start] in _WORD_JOINERS:
+        start += 1
+    if start >= 2 and text[start - 1] in _NUMBER_SPACES and text[start - 2].isdigit():
+        digits = start - 2
+        while digits and text[digits - 1].isdigit():
+            digits -= 1
+        number = _TOKEN_RE.match(text, digits)
+        if number is not None and number.end() > start:
+            return None  # the suffix of a spaced ordinal ("13 ème"), one token with its number
+    token = _TOKEN_RE.match(text, start)
+    if token is None or token.end() <= at:
+        return None
+    skip, _word, _folded, term, _dropped = _read_word(token.group())
+    return start, (start + skip, token.end(), term)
 
 
 def _folded_bytes() -> bytes:
