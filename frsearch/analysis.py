@@ -18,6 +18,7 @@ import re
 import sys
 import unicodedata
 from array import array
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress
@@ -363,6 +364,21 @@ def term_positions(text: str) -> dict[str, list[int]]:
         else:
             positions.append(pos)
         pos += 1
+    return out
+
+
+def term_counts(text: str) -> Counter[str]:
+    """{term: occurrences} of a text (as :func:`term_positions`, without the positions)."""
+    out: Counter[str] = Counter()
+    cache = _TERM_CACHE
+    for raw, count in Counter(_TOKEN_RE.findall(text)).items():
+        term = cache.get(raw, _MISSING)
+        if term is _MISSING:
+            term = _read_word(raw)[3]
+            if len(cache) < _TERM_CACHE_LIMIT:
+                cache[raw] = term  # type: ignore[assignment]
+        if term is not None:
+            out[term] += count  # type: ignore[index]
     return out
 
 

@@ -43,7 +43,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from frsearch.analysis import SPACED_ORDINAL, analyze, counted_spans, matched_spans, stem
+from frsearch.analysis import SPACED_ORDINAL, analyze, counted_spans, matched_spans, stem, term_counts
 from frsearch.errors import QueryError
 from frsearch.postings import check_slices, open_arrays
 
@@ -82,6 +82,10 @@ COUNTED_SPANS_CHARS = 1000
 MAX_CACHED_WORDS = 65_536
 #: Words longer than this are not corrected (no French word is that long).
 MAX_CORRECTED_LENGTH = 30
+#: Feedback reads this many characters of each field of a document, at most.
+FEEDBACK_CHARS = 4_000
+#: A feedback term found in more than this share of the documents says too little.
+FEEDBACK_MAX_SHARE = 0.1
 
 #: Words that shape a question rather than say what it is about (folded forms).
 #: They stay indexed, but a free query word from this list weighs
@@ -590,6 +594,9 @@ class SearchResults:
     expansions: dict[str, list[str]] = field(default_factory=dict)
     #: A corrected query built from words of the index, written as in the documents.
     suggestion: str | None = None
+    #: The terms that ordered the hits past the first page with the query's own words (see
+    #: SearchOptions.feedback_docs); empty when feedback did not run.
+    feedback: list[str] = field(default_factory=list)
 
     def explain(self) -> list[str]:
         """How the query was understood: its structure, each word's term and expansions."""
@@ -612,6 +619,11 @@ class SearchResults:
                 found = f": not in the index, searched as close spellings {shown}"
             lines.append(f"  {word.text} -> {word.term}{how}{found}")
         lines.extend(f"  note: {note}" for note in self.query.notes)
+        if self.feedback:
+            lines.append(
+                "  later hits also ranked by terms of the best ones (feedback): "
+                + ", ".join(self.feedback)
+            )
         return lines
 
     def __iter__(self) -> Iterator[Hit]:
@@ -677,6 +689,15 @@ class SearchOptions:
     # A related term rarer than the word counts the word's idf, not its own (a rare stem
     # such as "contr" next to "contrat" would otherwise outweigh the word itself).
     related_idf_cap: bool = True
+    # Pseudo-relevance feedback, for the hits past the first page: the first feedback_after
+    # hits stay as they are; the ones after them are ordered by their score plus
+    # feedback_weight times how well they match the feedback_terms most characteristic
+    # terms of the best feedback_docs documents (both scores scaled to their best). Only
+    # documents the query matches are ranked; feedback_docs 0 turns it off.
+    feedback_docs: int = 5
+    feedback_terms: int = 10
+    feedback_weight: float = 0.2
+    feedback_after: int = 10
     # Score with numpy arrays (the same hits and scores as the dictionary path, faster).
     vectorized: bool = True
 
@@ -2122,7 +2143,8 @@ class Engine:
             docs = np.flatnonzero(mask)
             if sort == "score" and under is None and glob is None:
                 best, values = _top(found, docs, offset + limit)
-                top = list(zip(best.tolist(), values.tolist()))[offset:]
+                top = list(zip(best.tolist(), values.tolist()))
+                top = self._with_feedback(top, found, docs, ctx)[offset:]
                 return self._results(parsed, top, len(docs), offset, ctx, snippets, fragments, fragment_chars, typed)
             scores = dict(zip(docs.tolist(), found[docs].tolist()))
         else:
@@ -2140,8 +2162,88 @@ class Engine:
             ordered = sorted(scores.items(), key=lambda kv: (-self.mtime_ns(kv[0]), kv[0]))
             top = ordered[offset : offset + limit]
         else:
-            top = _best(scores, offset + limit, ctx.first)[offset:]
+            top = _best(scores, offset + limit, ctx.first)
+            if self._feedback_wanted(top):
+                docs = np.array(sorted(scores), dtype=np.int64)
+                found = np.zeros(self.doc_count_all)
+                found[docs] = [scores[d] for d in docs.tolist()]
+                top = self._with_feedback(top, found, docs, ctx)
+            top = top[offset:]
         return self._results(parsed, top, total, offset, ctx, snippets, fragments, fragment_chars, typed)
+
+    # -- pseudo-relevance feedback --------------------------------------------
+
+    def _feedback_wanted(self, top: list[tuple[int, float]]) -> bool:
+        """Whether the hits asked for reach past the ones feedback leaves alone."""
+        opts = self.options
+        return (
+            opts.feedback_docs > 0 and opts.feedback_terms > 0 and opts.feedback_weight > 0
+            and len(top) > opts.feedback_after and top[0][1] > 0
+        )
+
+    def _with_feedback(
+        self, top: list[tuple[int, float]], found: np.ndarray, docs: np.ndarray, ctx: "_Context",
+    ) -> list[tuple[int, float]]:
+        """``top`` (the best hits by score) with the hits past ``feedback_after`` ordered by
+        score plus feedback (see SearchOptions). ``found`` holds the query's scores of the
+        matching ``docs`` (ascending); each hit keeps its own score."""
+        if not self._feedback_wanted(top):
+            return top
+        opts = self.options
+        head = top[: opts.feedback_after]
+        terms = self._feedback_terms([d for d, _s in head[: opts.feedback_docs]], found, ctx)
+        if not terms:
+            return top
+        extra = np.zeros(self.doc_count_all)
+        for term, weight in terms:
+            ids, values = self.word_vector(Word(term, term), [(term, 1.0)])
+            extra[ids] += weight * values
+        peak = float(extra[docs].max())
+        if peak <= 0:
+            return top
+        ctx.feedback = [t for t, _w in terms]
+        fused = found / head[0][1] + extra * (opts.feedback_weight / peak)
+        rest = np.ones(len(docs), dtype=bool)
+        rest[np.searchsorted(docs, [d for d, _s in head])] = False
+        best, _values = _top(fused, docs[rest], len(top) - len(head))
+        return head + [(d, float(found[d])) for d in best.tolist()]
+
+    def _feedback_terms(
+        self, docnums: list[int], found: np.ndarray, ctx: "_Context",
+    ) -> list[tuple[str, float]]:
+        """The terms that best characterise ``docnums`` (the best hits), with weights adding
+        up to 1: each document gives its terms' shares of its length (a title word counts
+        the title's field weight), in proportion to its score; the query's own terms, and
+        terms found in one document only or in more than FEEDBACK_MAX_SHARE of them, are
+        left out."""
+        opts = self.options
+        own = set(ctx.term_words())
+        own.update(w.term for w in ParsedQuery("", ctx.root).words(positive_only=False))
+        best = float(found[docnums[0]])
+        weights: dict[str, float] = {}
+        for d in docnums:
+            stored = self.searcher.stored_fields(d)
+            counts: dict[str, float] = {}
+            for name in FIELDS:
+                times = opts.weights.get(name, 1.0)
+                for term, count in term_counts((stored.get(name) or "")[:FEEDBACK_CHARS]).items():
+                    counts[term] = counts.get(term, 0.0) + times * count
+            length = sum(counts.values())
+            if not length:
+                continue
+            share = float(found[d]) / best / length
+            for term, count in counts.items():
+                if term not in own:
+                    weights[term] = weights.get(term, 0.0) + share * count
+        most = FEEDBACK_MAX_SHARE * self.doc_count
+        chosen: list[tuple[str, float]] = []
+        for term, weight in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])):
+            if 2 <= self.df(term, FIELDS) <= most:
+                chosen.append((term, weight))
+                if len(chosen) == opts.feedback_terms:
+                    break
+        total = sum(w for _t, w in chosen)
+        return [(t, w / total) for t, w in chosen]
 
     def _results(
         self, parsed: ParsedQuery, top: list[tuple[int, float]], total: int, offset: int,
@@ -2153,7 +2255,7 @@ class Engine:
             hits.append(hit)
         # Spelling help is for the words as typed, not for a synonym's.
         suggestion = self.suggest(typed) if typed is not None else None
-        return SearchResults(parsed, hits, total, offset, ctx.expansions, suggestion)
+        return SearchResults(parsed, hits, total, offset, ctx.expansions, suggestion, ctx.feedback)
 
     def _hit(
         self, docnum: int, score: float, rank: int, ctx: "_Context",
@@ -2202,6 +2304,8 @@ class _Context:
         self.expansions: dict[str, list[str]] = {}
         self._term_words: dict[str, str] | None = None
         self._matched: list[tuple[list[str], Any]] = []
+        #: The terms pseudo-relevance feedback ranked the later hits with (if it did).
+        self.feedback: list[str] = []
         #: Expansions and score arrays of each distinct word (vectorized evaluation).
         self.vectors: dict[tuple, tuple[list[tuple[str, float]], tuple[np.ndarray, np.ndarray]]] = {}
 

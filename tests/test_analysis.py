@@ -130,7 +130,7 @@ def test_stem_leaves_numbers_alone() -> None:
 def test_fused_indexing_path_gives_the_analyzer_postings() -> None:
     from whoosh.formats import Positions
 
-    from frsearch.analysis import FrenchPositions, term_positions
+    from frsearch.analysis import FrenchPositions, term_counts, term_positions
 
     seeds = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
     texts = [p.read_text("utf-8") for p in seeds] + [c["text"] for c in GOLDEN["cases"]]
@@ -155,6 +155,7 @@ def test_fused_indexing_path_gives_the_analyzer_postings() -> None:
         for t in analyze(text):
             expected.setdefault(t.term, []).append(t.position)
         assert term_positions(text) == expected
+        assert term_counts(text) == {t: len(p) for t, p in expected.items()}
 
 
 def test_term_spans_match_analyze() -> None:

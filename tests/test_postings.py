@@ -236,16 +236,19 @@ def test_vectorized_evaluation_gives_the_hits_scores_and_totals_of_the_dictionar
     engine = index.engine()
     assert len(engine.leaves) > 1 and any(leaf.has_deletions() for leaf, _ in engine.leaves)
     vectorized = 0
-    for limit, offset in ((5, 0), (10, 3)):
+    feedback = 0
+    for limit, offset in ((5, 0), (10, 3), (30, 5)):  # the last one runs feedback
         for query in VECTOR_QUERIES:
             runs = []
             for fast in (True, False):
                 engine.options = frsearch.search.SearchOptions(vectorized=fast, **options)
                 vectorized += engine.vectorized()
                 results = engine.search(query, limit=limit, offset=offset, snippets=False)
-                runs.append((results.total, [(h.id, h.score, h.matched_terms) for h in results]))
+                feedback += bool(results.feedback)
+                runs.append((results.total, [(h.id, h.score, h.matched_terms) for h in results], results.feedback))
             assert runs[0] == runs[1], query
-    assert vectorized == 2 * len(VECTOR_QUERIES)
+    assert vectorized == 3 * len(VECTOR_QUERIES)
+    assert feedback > len(VECTOR_QUERIES)
 
 
 def test_vectorized_search_filters_and_sorts_as_the_dictionary_path(tmp_path: Path) -> None:
@@ -260,8 +263,8 @@ def test_vectorized_search_filters_and_sorts_as_the_dictionary_path(tmp_path: Pa
         runs = []
         for fast in (True, False):
             engine.options = frsearch.search.SearchOptions(vectorized=fast)
-            results = engine.search("chine xiaomi", limit=7, snippets=False, **kwargs)
-            runs.append((results.total, [(h.id, h.score) for h in results]))
+            results = engine.search("chine xiaomi", limit=25, snippets=False, **kwargs)
+            runs.append((results.total, [(h.id, h.score) for h in results], results.feedback))
         assert runs[0] == runs[1], kwargs
         assert runs[0][1], kwargs
 

@@ -554,3 +554,56 @@ def test_three_query_words_side_by_side_and_related_forms_earn_the_proximity_bon
     plain = scores("salarié démissionner", proximity_expansions=False)
     related = scores("salarié démissionner", proximity_expansions=True)
     assert related["d2"] > plain["d2"]
+
+
+def _feedback_index() -> frsearch.Index:
+    """Five articles on maternity leave, five more on the leave alone, two that mention
+    the leave once (one about pregnancy, written longer), and fillers."""
+    topic = "Le congé de maternité protège la grossesse, la naissance et l'enfant. Congé maternité."
+    docs = [("topic", topic)] * 5
+    docs += [("leave", f"Le congé de maternité suit la disposition {w} de l'accord signé dans la "
+                       "branche professionnelle du commerce de détail.") for w in "abcde"]
+    docs.append(("near", "Un congé pendant la grossesse, avant la naissance de l'enfant, se prend "
+                         "selon les règles du code et de la convention collective applicable."))
+    docs.append(("other", "Un congé se prend selon les règles du code."))
+    docs += [("filler", f"Le dossier numéro {i} traite du salaire minimum.") for i in range(70)]
+    index = frsearch.Index()
+    index.add_documents({"id": f"{kind}{i}", "title": "", "body": body} for i, (kind, body) in enumerate(docs))
+    return index
+
+
+def test_feedback_orders_the_hits_past_the_first_page_by_what_the_first_ones_are_about() -> None:
+    index = _feedback_index()
+    engine = index.engine()
+    engine.options = frsearch.SearchOptions(feedback_docs=0)
+    plain = index.search("congé maternité", limit=20, snippets=False)
+    engine.options = frsearch.SearchOptions()
+    fed = index.search("congé maternité", limit=20, snippets=False)
+    ids = [h.id for h in fed]
+    # Without feedback the shorter text that only mentions the leave comes first; with it,
+    # the one about pregnancy and birth, like the best hits.
+    assert [h.id for h in plain][10:] == ["other11", "near10"]
+    assert ids[10:] == ["near10", "other11"]
+    assert {"grossess", "naissanc", "enfant"} <= set(fed.feedback)
+    assert "congé" not in fed.feedback and "cong" not in fed.feedback
+    assert any("feedback" in line for line in fed.explain())
+    # The first page is left alone, no document is added and each hit keeps its own score.
+    assert [h.id for h in fed][:10] == [h.id for h in plain][:10]
+    assert fed.total == plain.total == 12
+    assert {(h.id, h.score) for h in fed} == {(h.id, h.score) for h in plain}
+    # Pages agree with one long list; a first page alone does not run feedback.
+    second = index.search("congé maternité", limit=5, offset=10, snippets=False)
+    assert [h.id for h in second] == ids[10:]
+    first = index.search("congé maternité", limit=10, snippets=False)
+    assert [h.id for h in first] == ids[:10] and first.feedback == []
+
+
+def test_feedback_keeps_to_the_documents_the_query_matches() -> None:
+    index = _feedback_index()
+    # The pregnancy text matches no word of this query: feedback does not bring it in.
+    fed = index.search("congé maternité -grossesse", limit=50, snippets=False)
+    assert "near10" not in {h.id for h in fed}
+    assert "grossess" not in fed.feedback
+    assert {h.id for h in index.search('"congé de maternité"', limit=50)} == {
+        f"{kind}{i}" for i, kind in enumerate(["topic"] * 5 + ["leave"] * 5)
+    }
