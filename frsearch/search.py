@@ -668,6 +668,14 @@ class SearchOptions:
     # The proximity bonus also looks for the words' related forms and spellings (their
     # expansions), not only their own terms.
     proximity_expansions: bool = True
+    # Among the documents the proximity bonus looks at, the best window of window_size
+    # positions in one field (stopwords take none, so 8 is about a sentence) that holds at
+    # least window_min distinct free words of the query, in any order, earns the document
+    # window_weight times its summed word scores times those words' share of the query (as
+    # coordination counts it). 0: off.
+    window_weight: float = 0.25
+    window_size: int = 8
+    window_min: int = 2
     # Words not in the index: "frequent" expands to the most frequent terms within one or two
     # edits of the stem; "nearest" to the closest spellings of the word as typed, preferring
     # those found with the query's other words (the did-you-mean ranking).
@@ -695,7 +703,7 @@ class SearchOptions:
     # terms of the best feedback_docs documents (both scores scaled to their best). Only
     # documents the query matches are ranked; feedback_docs 0 turns it off.
     feedback_docs: int = 5
-    feedback_terms: int = 10
+    feedback_terms: int = 20
     feedback_weight: float = 0.2
     feedback_after: int = 10
     # Score with numpy arrays (the same hits and scores as the dictionary path, faster).
@@ -1637,6 +1645,49 @@ class Engine:
                 for d in self._near_docs(words, 0, candidates, ctx):
                     if d in result:
                         result[d] += opts.proximity_triple_weight * sum(s.get(d, 0.0) for s in scores)
+        if opts.window_weight > 0:
+            self._window_bonus(clauses, should, result, within, ctx)
+
+    def _window_bonus(
+        self, clauses: list[Any], should: list[dict[int, float]], result: dict[int, float],
+        within: set[int] | None, ctx: "_Context",
+    ) -> None:
+        """Raise documents where several free words of the query share a window of a few
+        positions (SearchOptions.window_weight); ``within`` as in _proximity_bonus()."""
+        opts = self.options
+        words = _window_words(clauses, [bool(scores) for scores in should], opts.window_min)
+        if not words:
+            return
+        masses = self._masses(clauses, ctx)
+        total = sum(masses) or 1.0
+        docs = set(result) if within is None else within
+        size = opts.window_size
+        best: dict[int, float] = {}
+        for f in clauses[words[0]].fields:
+            found: list[dict[int, list[int]]] = []
+            for i in words:
+                positions: dict[int, list[int]] = {}
+                for t in _proximity_terms(clauses[i], ctx):
+                    for d, at in self.positions(f, t, docs).items():
+                        positions.setdefault(d, []).extend(at)
+                found.append({d: sorted(p) for d, p in positions.items()})
+            for d in sorted(set().union(*found)):
+                lists = [p.get(d, ()) for p in found]
+                for start in sorted(set().union(*lists)):
+                    count = 0
+                    share = 0.0
+                    for i, p in zip(words, lists):
+                        if bisect_left(p, start + size) > bisect_left(p, start):
+                            count += 1
+                            share += masses[i] / total
+                    if count >= opts.window_min and share > best.get(d, 0.0):
+                        best[d] = share
+        for d, share in best.items():
+            if d in result:
+                plain = should[0].get(d, 0.0)
+                for scores in should[1:]:
+                    plain += scores.get(d, 0.0)
+                result[d] += opts.window_weight * (share * plain)
 
     def _near_docs(
         self, words: list[Word], slop: int, within: set[int] | None, ctx: "_Context",
@@ -1646,9 +1697,7 @@ class Engine:
         fields = words[0].fields
         if not self.options.proximity_expansions:
             return self.phrase_docs(Phrase(list(words), slop, fields), within)
-        choices = [
-            [t for t, _w in ctx.expanded.get(_word_key(w)) or [(w.term, 1.0)]][:3] for w in words
-        ]
+        choices = [_proximity_terms(w, ctx) for w in words]
         out: set[int] = set()
         if within is None or all(len(c) == 1 for c in choices):
             for terms in product(*choices):
@@ -2060,6 +2109,53 @@ class Engine:
                 if len(near):
                     (s1, _m1), (s2, _m2), (s3, _m3) = three
                     sums[near] += opts.proximity_triple_weight * (s1[near] + s2[near] + s3[near])
+        if opts.window_weight > 0:
+            self._dense_window(clauses, should, sums, within, ctx, occurrences)
+
+    def _dense_window(
+        self, clauses: list[Any], should: list[tuple[np.ndarray, np.ndarray]], sums: np.ndarray,
+        within: np.ndarray | None, ctx: "_Context", occurrences: dict[tuple[str, str], np.ndarray],
+    ) -> None:
+        """_window_bonus() on arrays: adds the bonus into ``sums``."""
+        opts = self.options
+        words = _window_words(clauses, [bool(mask.any()) for _scores, mask in should], opts.window_min)
+        if not words:
+            return
+        masses = self._masses(clauses, ctx)
+        total = sum(masses) or 1.0
+        best: np.ndarray | None = None
+        touched = []
+        fields = clauses[words[0]].fields
+        for f in fields:
+            keys = [
+                self._merged_occurrences(f, _proximity_terms(clauses[i], ctx), fields, within, occurrences)
+                for i in words
+            ]
+            present = [k for k in keys if len(k)]
+            if len(present) < max(2, opts.window_min):
+                continue
+            starts = _union(present)  # every occurrence opens a window
+            ends = starts + opts.window_size  # [start, start + size) stays in one document
+            count = np.zeros(len(starts), dtype=np.int64)
+            share = np.zeros(len(starts))
+            for i, k in zip(words, keys):
+                if len(k):
+                    has = np.searchsorted(k, ends) > np.searchsorted(k, starts)
+                    count += has
+                    share += np.where(has, masses[i] / total, 0.0)
+            good = count >= opts.window_min
+            if good.any():
+                if best is None:
+                    best = np.zeros(self.doc_count_all)
+                docs = starts[good] >> 32
+                np.maximum.at(best, docs, share[good])
+                touched.append(_distinct_sorted(docs))
+        if best is not None:
+            docs = _union(touched)
+            plain = should[0][0][docs]
+            for scores, _mask in should[1:]:
+                plain += scores[docs]
+            sums[docs] += opts.window_weight * (best[docs] * plain)
 
     def _near_vector(
         self, words: list[Word], slop: int, within: np.ndarray | None, ctx: "_Context",
@@ -2071,24 +2167,15 @@ class Engine:
         fields = words[0].fields
         if not self.options.proximity_expansions:
             return self.phrase_vector(Phrase(list(words), slop, fields), within)
-        choices = [[t for t, _w in ctx.expanded.get(_word_key(w)) or [(w.term, 1.0)]][:3] for w in words]
+        choices = [_proximity_terms(w, ctx) for w in words]
         found = []
         for f in fields:
             keys = []
-            for terms in choices:  # the occurrences of a word's expansions, merged
-                parts = []
-                for t in terms:
-                    part = occurrences.get((f, t))
-                    if part is None:
-                        docs = self.term_vectors(t, fields).fields[f][0]
-                        if within is not None:
-                            docs = _intersect(within, docs)
-                        part = occurrences[f, t] = self._occurrence_keys(f, t, docs) if len(docs) else _NO_DOCS
-                    if len(part):
-                        parts.append(part)
-                if not parts:
+            for terms in choices:
+                merged = self._merged_occurrences(f, terms, fields, within, occurrences)
+                if not len(merged):
                     break
-                keys.append(parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts)))
+                keys.append(merged)
             else:
                 near = _following(keys, slop + 1)
                 if len(near):
@@ -2096,6 +2183,27 @@ class Engine:
         if not found:
             return _NO_DOCS
         return _union(found)
+
+    def _merged_occurrences(
+        self, fieldname: str, terms: list[str], fields: Sequence[str], within: np.ndarray | None,
+        occurrences: dict[tuple[str, str], np.ndarray],
+    ) -> np.ndarray:
+        """The occurrences (see _occurrence_keys) of any of ``terms`` (a word's expansions) in
+        one field, ascending, in the ``within`` documents or all; ``occurrences`` keeps each
+        term's for the query's other pairs, triples and windows."""
+        parts = []
+        for t in terms:
+            part = occurrences.get((fieldname, t))
+            if part is None:
+                docs = self.term_vectors(t, fields).fields[fieldname][0]
+                if within is not None:
+                    docs = _intersect(within, docs)
+                part = occurrences[fieldname, t] = self._occurrence_keys(fieldname, t, docs) if len(docs) else _NO_DOCS
+            if len(part):
+                parts.append(part)
+        if not parts:
+            return _NO_DOCS
+        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
 
     def search(
         self,
@@ -2356,6 +2464,23 @@ def _proximity_pairs(clauses: list[Any]) -> list[int]:
         if a.prefix or a.fuzzy or b.prefix or b.fuzzy or a.fields != b.fields or a.term == b.term:
             continue
         out.append(i)
+    return out
+
+
+def _proximity_terms(word: Word, ctx: _Context) -> list[str]:
+    """The terms that stand for a word in the proximity bonus: its first expansions."""
+    return [t for t, _w in ctx.expanded.get(_word_key(word)) or [(word.term, 1.0)]][:3]
+
+
+def _window_words(clauses: list[Any], present: list[bool], minimum: int) -> list[int]:
+    """The free clauses the window bonus looks at: plain words found in some document,
+    searched in the same fields; none when they are fewer than ``minimum`` or two."""
+    out = [
+        i for i, c in enumerate(clauses)
+        if isinstance(c, Word) and not (c.prefix or c.fuzzy) and present[i]
+    ]
+    if len(out) < max(2, minimum) or any(clauses[i].fields != clauses[out[0]].fields for i in out):
+        return []
     return out
 
 

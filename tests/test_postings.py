@@ -225,6 +225,8 @@ VECTOR_QUERIES = QUERIES + [
     {"related_mode": ""}, {"question_word_weight": 0.3}, {"typo_mode": "frequent"},
     {"proximity_expansions": False}, {"proximity_expansions": False, "proximity_depth": 4},
     {"proximity_triple_weight": 0.0}, {"proximity_slop": 3, "proximity_depth": 0},
+    {"window_weight": 0.0}, {"window_min": 3, "window_size": 4}, {"window_weight": 0.5, "proximity_depth": 4},
+    {"window_size": 20, "proximity_expansions": False, "coordination_mode": "count"},
 ])
 def test_vectorized_evaluation_gives_the_hits_scores_and_totals_of_the_dictionary_path(
     options: dict[str, object],
