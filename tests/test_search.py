@@ -607,3 +607,16 @@ def test_feedback_keeps_to_the_documents_the_query_matches() -> None:
     assert {h.id for h in index.search('"congé de maternité"', limit=50)} == {
         f"{kind}{i}" for i, kind in enumerate(["topic"] * 5 + ["leave"] * 5)
     }
+
+
+def test_query_words_in_one_short_window_rank_a_document_higher_in_any_order() -> None:
+    index = _index_of(
+        "maternité alpha beta gamma delta epsilon zeta eta theta iota kappa lambda congé",
+        "maternité alpha beta congé gamma delta epsilon zeta eta theta iota kappa lambda",
+        "rien de tout cela",
+    )
+    # The same words, as often, in texts as long: only the window tells them apart.
+    assert [hit.id for hit in index.search("congé maternité")] == ["d1", "d0"]
+    index.engine().options = frsearch.SearchOptions(window_weight=0.0)
+    results = index.search("congé maternité")
+    assert [hit.id for hit in results] == ["d0", "d1"] and results[0].score == results[1].score
