@@ -28,7 +28,6 @@ import mmap
 import os
 import struct
 from array import array
-from bisect import bisect_left
 from itertools import accumulate
 from typing import Any, Sequence
 
@@ -62,14 +61,6 @@ class DamagedArrays(ValueError):
 
 def key(fieldname: str, btext: bytes) -> bytes:
     return fieldname.encode("utf-8") + b"\x00" + btext
-
-
-def _array(code: str, data: Any) -> array:
-    out = array(code)
-    out.frombytes(data)
-    if _SWAP:
-        out.byteswap()
-    return out
 
 
 def _tobytes(values: array) -> bytes:
@@ -167,12 +158,6 @@ class PostingArrays:
                     return pos + HEADER.size, count, code, npositions
         raise DamagedArrays(f"{self._name} has a bad entry")
 
-    def _ids(self, start: int, count: int) -> array:
-        ids = _array("I", self._file.get(start, 4 * count))
-        if count and ids[-1] >= self._doc_count:
-            raise DamagedArrays(f"{self._name} has a document number out of range")
-        return ids
-
     def postings(self, fieldname: str, btext: bytes) -> tuple[list[int], list[float] | None] | None:
         """(document numbers, weights or None when all are 1.0) of a term, or None."""
         found = self.vectors(fieldname, btext)
@@ -205,12 +190,8 @@ class PostingArrays:
         if found is None or not found[3]:
             return None
         start, count, code, npositions = found
-        offsets_at = start + (4 + _ITEMSIZE[code]) * count
-        offsets = self._vector(offsets_at, count + 1, _U32)
-        if offsets[-1] != npositions or offsets[0] != 0:
-            raise DamagedArrays(f"{self._name} has bad position offsets")
-        positions = self._vector(offsets_at + 4 * (count + 1), npositions, _U32)
-        return self._id_vector(start, count), offsets, positions
+        offsets, positions_at = self._positions_at(start, count, code, npositions)
+        return self._id_vector(start, count), offsets, self._vector(positions_at, npositions, _U32)
 
     def _id_vector(self, start: int, count: int) -> np.ndarray:
         ids = self._vector(start, count, _U32)
@@ -218,36 +199,32 @@ class PostingArrays:
             raise DamagedArrays(f"{self._name} has a document number out of range")
         return ids
 
-    def _positions_at(self, start: int, count: int, code: int, npositions: int) -> tuple[array, int]:
-        """The offsets of an entry's positions, and where its positions start."""
+    def _positions_at(self, start: int, count: int, code: int, npositions: int) -> tuple[np.ndarray, int]:
+        """The offsets of an entry's positions (first and last checked), and where its
+        positions start."""
         offsets_at = start + (4 + _ITEMSIZE[code]) * count
-        offsets = _array("I", self._file.get(offsets_at, 4 * (count + 1)))
+        offsets = self._vector(offsets_at, count + 1, _U32)
         if offsets[-1] != npositions or offsets[0] != 0:
             raise DamagedArrays(f"{self._name} has bad position offsets")
         return offsets, offsets_at + 4 * (count + 1)
 
     def positions(self, fieldname: str, btext: bytes, wanted: Sequence[int]) -> dict[int, list[int]]:
-        """{segment docnum: positions} of a term for the ``wanted`` documents that have it."""
+        """{segment docnum: positions} of a term for the ``wanted`` documents that have it
+        (only their positions are read)."""
         found = self._locate(fieldname, btext)
         if found is None or not found[3]:
             return {}
         start, count, code, npositions = found
-        ids = self._ids(start, count)
+        ids = self._id_vector(start, count)
         offsets, positions_at = self._positions_at(start, count, code, npositions)
-        hits = []
-        for docnum in wanted:
-            i = bisect_left(ids, docnum)
-            if i < count and ids[i] == docnum:
-                hits.append((docnum, i))
         out: dict[int, list[int]] = {}
-        if len(hits) * 8 > count:  # many of them: one read
-            every = _array("I", self._file.get(positions_at, 4 * npositions))
-            for docnum, i in hits:
-                out[docnum] = every[offsets[i] : offsets[i + 1]].tolist()
-        else:
-            for docnum, i in hits:
-                lo, hi = offsets[i], offsets[i + 1]
-                out[docnum] = _array("I", self._file.get(positions_at + 4 * lo, 4 * (hi - lo))).tolist()
+        for docnum in wanted:
+            i = int(ids.searchsorted(docnum))
+            if i < count and ids[i] == docnum:
+                lo, hi = int(offsets[i]), int(offsets[i + 1])
+                if not lo <= hi <= npositions:
+                    raise DamagedArrays(f"{self._name} has bad position offsets")
+                out[docnum] = self._vector(positions_at + 4 * lo, hi - lo, _U32).tolist()
         return out
 
 
