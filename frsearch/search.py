@@ -1573,7 +1573,7 @@ class Engine:
         masses = self._masses(clauses, ctx)
         factors = self._coordination(should, masses, result, ctx, group)
         if self.options.proximity_weight > 0 and len(clauses) > 1:
-            self._proximity_bonus(clauses, should, result, _times(result, factors), ctx)
+            self._proximity_bonus(clauses, should, masses, result, _times(result, factors), ctx)
         return _times(result, factors)
 
     def _coordination(
@@ -1604,7 +1604,7 @@ class Engine:
         return [1.0] * len(clauses)
 
     def _proximity_bonus(
-        self, clauses: list[Any], should: list[dict[int, float]],
+        self, clauses: list[Any], should: list[dict[int, float]], masses: list[float],
         result: dict[int, float], ranked: dict[int, float], ctx: "_Context",
     ) -> None:
         """Raise documents where consecutive free words of the query are close together.
@@ -1646,31 +1646,25 @@ class Engine:
                     if d in result:
                         result[d] += opts.proximity_triple_weight * sum(s.get(d, 0.0) for s in scores)
         if opts.window_weight > 0:
-            self._window_bonus(clauses, should, result, within, ctx)
+            self._window_bonus(clauses, should, masses, result, within, ctx)
 
     def _window_bonus(
-        self, clauses: list[Any], should: list[dict[int, float]], result: dict[int, float],
-        within: set[int] | None, ctx: "_Context",
+        self, clauses: list[Any], should: list[dict[int, float]], masses: list[float],
+        result: dict[int, float], within: set[int] | None, ctx: "_Context",
     ) -> None:
         """Raise documents where several free words of the query share a window of a few
-        positions (SearchOptions.window_weight); ``within`` as in _proximity_bonus()."""
+        positions (SearchOptions.window_weight); ``masses`` as coordination weighs the
+        clauses, ``within`` as in _proximity_bonus()."""
         opts = self.options
         words = _window_words(clauses, [bool(scores) for scores in should], opts.window_min)
         if not words:
             return
-        masses = self._masses(clauses, ctx)
         total = sum(masses) or 1.0
         docs = set(result) if within is None else within
         size = opts.window_size
         best: dict[int, float] = {}
         for f in clauses[words[0]].fields:
-            found: list[dict[int, list[int]]] = []
-            for i in words:
-                positions: dict[int, list[int]] = {}
-                for t in _proximity_terms(clauses[i], ctx):
-                    for d, at in self.positions(f, t, docs).items():
-                        positions.setdefault(d, []).extend(at)
-                found.append({d: sorted(p) for d, p in positions.items()})
+            found = [self._merged_positions(f, _proximity_terms(clauses[i], ctx), docs) for i in words]
             for d in sorted(set().union(*found)):
                 lists = [p.get(d, ()) for p in found]
                 for start in sorted(set().union(*lists)):
@@ -1715,17 +1709,22 @@ class Engine:
                     break
             if not candidates:
                 continue
-            merged: list[dict[int, list[int]]] = []
-            for terms in choices:
-                positions: dict[int, list[int]] = {}
-                for t in terms:
-                    for d, found_at in self.positions(f, t, candidates).items():
-                        positions.setdefault(d, []).extend(found_at)
-                merged.append(positions)
+            merged = [self._merged_positions(f, terms, candidates) for terms in choices]
             out.update(
                 d for d in candidates if _in_order([p.get(d, ()) for p in merged], slop + 1)
             )
         return out
+
+    def _merged_positions(self, fieldname: str, terms: list[str], docnums: set[int]) -> dict[int, list[int]]:
+        """The positions (ascending) of any of ``terms`` (a word's expansions) in one field of
+        the given documents."""
+        if len(terms) == 1:
+            return self.positions(fieldname, terms[0], docnums)
+        merged: dict[int, list[int]] = {}
+        for t in terms:
+            for d, found_at in self.positions(fieldname, t, docnums).items():
+                merged.setdefault(d, []).extend(found_at)
+        return {d: sorted(p) for d, p in merged.items()}
 
     def _split_question_words(self, should: list[Any]) -> tuple[list[Any], list[Any]]:
         """Free words split into the words that matter and question words (see QUESTION_WORDS)."""
@@ -2025,10 +2024,11 @@ class Engine:
             sums += scores
             mask |= matches
         docs = np.flatnonzero(mask)
-        factors = self._dense_coordination(should, self._masses(clauses, ctx), docs)
+        masses = self._masses(clauses, ctx)
+        factors = self._dense_coordination(should, masses, docs)
         if opts.proximity_weight > 0 and len(clauses) > 1:
             ranked = sums if factors is None else sums * factors
-            self._dense_proximity(clauses, should, sums, ranked, docs, ctx)
+            self._dense_proximity(clauses, should, masses, sums, ranked, docs, ctx)
         return (sums if factors is None else sums * factors), mask
 
     def _dense_coordination(
@@ -2068,7 +2068,7 @@ class Engine:
         return factors
 
     def _dense_proximity(
-        self, clauses: list[Any], should: list[tuple[np.ndarray, np.ndarray]],
+        self, clauses: list[Any], should: list[tuple[np.ndarray, np.ndarray]], masses: list[float],
         sums: np.ndarray, ranked: np.ndarray, docs: np.ndarray, ctx: "_Context",
     ) -> None:
         """_proximity_bonus() on arrays: adds the bonus into ``sums`` (``docs``: the matching ones)."""
@@ -2110,18 +2110,18 @@ class Engine:
                     (s1, _m1), (s2, _m2), (s3, _m3) = three
                     sums[near] += opts.proximity_triple_weight * (s1[near] + s2[near] + s3[near])
         if opts.window_weight > 0:
-            self._dense_window(clauses, should, sums, within, ctx, occurrences)
+            self._dense_window(clauses, should, masses, sums, within, ctx, occurrences)
 
     def _dense_window(
-        self, clauses: list[Any], should: list[tuple[np.ndarray, np.ndarray]], sums: np.ndarray,
-        within: np.ndarray | None, ctx: "_Context", occurrences: dict[tuple[str, str], np.ndarray],
+        self, clauses: list[Any], should: list[tuple[np.ndarray, np.ndarray]], masses: list[float],
+        sums: np.ndarray, within: np.ndarray | None, ctx: "_Context",
+        occurrences: dict[tuple[str, str], np.ndarray],
     ) -> None:
         """_window_bonus() on arrays: adds the bonus into ``sums``."""
         opts = self.options
         words = _window_words(clauses, [bool(mask.any()) for _scores, mask in should], opts.window_min)
         if not words:
             return
-        masses = self._masses(clauses, ctx)
         total = sum(masses) or 1.0
         best: np.ndarray | None = None
         touched = []
