@@ -1,0 +1,198 @@
+"""The proximity and window bonuses of free words (see SearchOptions).
+
+Among the best documents so far (``within``, the best PROXIMITY_DEPTH by score), a document
+gains
+
+- for two consecutive free words of the query found in that order, at most
+  ``proximity_slop`` positions apart, in one field: ``proximity_weight`` times their scores;
+- for three consecutive free words side by side: ``proximity_triple_weight`` times their
+  three scores;
+- for the best window of ``window_size`` positions of one field holding at least
+  WINDOW_MIN distinct free words, in any order: ``window_weight`` times its word scores
+  times those words' share of the query (as coordination counts it).
+
+A word's first expansions (related forms, close spellings) stand for it. Positions are read
+as occurrences, ``document << 32 | position``, so that a search over sorted arrays finds
+words that follow each other in every document at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from frsearch.query import Node, Word, word_key
+from frsearch.segments import NO_DOCS, Segments, distinct_sorted, following, intersect, union
+
+if TYPE_CHECKING:
+    from frsearch.ranking import QueryRun, SearchOptions
+
+__all__ = ["Proximity", "WINDOW_MIN"]
+
+#: A window earns its bonus when it holds this many distinct free words of the query.
+WINDOW_MIN = 2
+#: The expansions of a word that stand for it in the bonuses.
+PROXIMITY_TERMS = 3
+
+Dense = tuple[np.ndarray, np.ndarray]
+
+
+class Proximity:
+    """The bonuses of one group of free words, in the ``within`` documents (None: all)."""
+
+    def __init__(self, segments: Segments, options: SearchOptions, run: QueryRun, within: np.ndarray | None) -> None:
+        self.segments = segments
+        self.options = options
+        self.run = run
+        self.within = within
+        #: Each (field, term)'s occurrences in the ``within`` documents, read once for the
+        #: pairs, triples and windows of the query.
+        self._occurrences: dict[tuple[str, str], np.ndarray] = {}
+
+    def add_bonus(self, clauses: list[Node], should: list[Dense], masses: list[float], sums: np.ndarray) -> None:
+        """Add the bonuses into ``sums``: ``should`` holds each free clause's (scores, matches),
+        ``masses`` what each weighs in coordination."""
+        opts = self.options
+        slop = max(0, opts.proximity_slop - 1)
+        adjacent: dict[int, np.ndarray] = {}  # i: documents with words i and i + 1 side by side
+        for i in _pairs(clauses):
+            (scores_a, mask_a), (scores_b, mask_b) = should[i], should[i + 1]
+            if not mask_a.any() or not mask_b.any():
+                continue
+            near = self._near(clauses[i : i + 2], slop)
+            if not slop:
+                adjacent[i] = near
+            if len(near):
+                sums[near] += opts.proximity_weight * (scores_a[near] + scores_b[near])
+        if opts.proximity_triple_weight > 0:
+            for i in _triples(clauses):
+                three = should[i : i + 3]
+                if not all(mask.any() for _scores, mask in three):
+                    continue
+                candidates = self.within
+                if i in adjacent and i + 1 in adjacent:
+                    # Three words side by side: both of their pairs are.
+                    candidates = intersect(adjacent[i], adjacent[i + 1])
+                    if not len(candidates):
+                        continue
+                near = self._near(clauses[i : i + 3], 0)
+                near = near if candidates is None else intersect(near, candidates)
+                if len(near):
+                    (s1, _m1), (s2, _m2), (s3, _m3) = three
+                    sums[near] += opts.proximity_triple_weight * (s1[near] + s2[near] + s3[near])
+        if opts.window_weight > 0:
+            self._window(clauses, should, masses, sums)
+
+    def _window(self, clauses: list[Node], should: list[Dense], masses: list[float], sums: np.ndarray) -> None:
+        opts = self.options
+        words = _window_words(clauses, [bool(mask.any()) for _scores, mask in should])
+        if not words:
+            return
+        total = sum(masses) or 1.0
+        best: np.ndarray | None = None
+        touched = []
+        fields = clauses[words[0]].fields
+        for f in fields:
+            keys = [self._merged(f, self._terms(clauses[i]), fields) for i in words]
+            present = [k for k in keys if len(k)]
+            if len(present) < WINDOW_MIN:
+                continue
+            starts = union(present)  # every occurrence opens a window
+            ends = starts + opts.window_size  # [start, start + size) stays in one document
+            count = np.zeros(len(starts), dtype=np.int64)
+            share = np.zeros(len(starts))
+            for i, k in zip(words, keys):
+                if len(k):
+                    has = np.searchsorted(k, ends) > np.searchsorted(k, starts)
+                    count += has
+                    share += np.where(has, masses[i] / total, 0.0)
+            good = count >= WINDOW_MIN
+            if good.any():
+                if best is None:
+                    best = np.zeros(self.segments.doc_count_all)
+                docs = starts[good] >> 32
+                np.maximum.at(best, docs, share[good])
+                touched.append(distinct_sorted(docs))
+        if best is not None:
+            docs = union(touched)
+            plain = should[0][0][docs]
+            for scores, _mask in should[1:]:
+                plain += scores[docs]
+            sums[docs] += opts.window_weight * (best[docs] * plain)
+
+    def _near(self, words: list[Node], slop: int) -> np.ndarray:
+        """The documents (ascending) where ``words`` follow each other in one field, at most
+        ``slop`` other words between each, any of each word's first expansions standing for it."""
+        fields = words[0].fields  # type: ignore[union-attr]
+        choices = [self._terms(w) for w in words]
+        found = []
+        for f in fields:
+            keys = []
+            for terms in choices:
+                merged = self._merged(f, terms, fields)
+                if not len(merged):
+                    break
+                keys.append(merged)
+            else:
+                near = following(keys, slop + 1)
+                if len(near):
+                    found.append(near)
+        if not found:
+            return NO_DOCS
+        return union(found)
+
+    def _terms(self, word: Node) -> list[str]:
+        """The terms that stand for a word in the bonuses: its first expansions."""
+        assert isinstance(word, Word)
+        return [t for t, _w in self.run.expanded.get(word_key(word)) or [(word.term, 1.0)]][:PROXIMITY_TERMS]
+
+    def _merged(self, fieldname: str, terms: list[str], fields: tuple[str, ...]) -> np.ndarray:
+        """The occurrences of any of ``terms`` (a word's expansions) in one field, ascending."""
+        parts = []
+        for t in terms:
+            part = self._occurrences.get((fieldname, t))
+            if part is None:
+                docs = self.segments.term_vectors(t, fields).fields[fieldname][0]
+                if self.within is not None:
+                    docs = intersect(self.within, docs)
+                part = self.segments.occurrences(fieldname, t, docs) if len(docs) else NO_DOCS
+                self._occurrences[fieldname, t] = part
+            if len(part):
+                parts.append(part)
+        if not parts:
+            return NO_DOCS
+        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+
+
+def _pairs(clauses: list[Node]) -> list[int]:
+    """The i where free clauses i and i + 1 are words that may earn the proximity bonus."""
+    out = []
+    for i in range(len(clauses) - 1):
+        a, b = clauses[i], clauses[i + 1]
+        if isinstance(a, Word) and isinstance(b, Word) and a.plain and b.plain:
+            if a.fields == b.fields and a.term != b.term:
+                out.append(i)
+    return out
+
+
+def _triples(clauses: list[Node]) -> list[int]:
+    """The i where free clauses i to i + 2 are three words that may earn the triple bonus."""
+    out = []
+    for i in range(len(clauses) - 2):
+        words = clauses[i : i + 3]
+        if not all(isinstance(w, Word) and w.plain for w in words):
+            continue
+        if len({w.fields for w in words}) > 1 or len({w.term for w in words}) < 3:  # type: ignore[union-attr]
+            continue
+        out.append(i)
+    return out
+
+
+def _window_words(clauses: list[Node], present: list[bool]) -> list[int]:
+    """The free clauses the window bonus looks at: plain words found in some document,
+    searched in the same fields; none when they are fewer than WINDOW_MIN."""
+    out = [i for i, c in enumerate(clauses) if isinstance(c, Word) and c.plain and present[i]]
+    if len(out) < WINDOW_MIN or any(clauses[i].fields != clauses[out[0]].fields for i in out):  # type: ignore[union-attr]
+        return []
+    return out

@@ -1,0 +1,487 @@
+"""Ranking: BM25 per field, coordination, the proximity bonuses, feedback and top-k.
+
+A query tree is evaluated into two arrays over every document number: each document's
+score, and whether it matches (:meth:`Scorer.evaluate`). A word scores BM25 in the title and
+in the body, weighted and added up, with its idf raised to ``idf_exponent``; a word that
+stands for several terms (related forms, close spellings) scores its best one. Free words
+are added up, scaled by the share of the query's idf each document holds (coordination),
+and the best documents earn the proximity and window bonuses (frsearch.proximity). Past the
+first page, pseudo-relevance feedback orders the later hits (:meth:`Scorer.feedback`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from whoosh.util.numeric import byte_to_length
+
+from frsearch.analysis import term_counts
+from frsearch.proximity import Proximity
+from frsearch.query import FIELDS, Either, Group, Node, Phrase, Word, distinct, word_key, words_of
+from frsearch.segments import MAX_CACHED_POSTINGS, NO_DOCS, NO_SCORES, BoundedCache, Segments, distinct_sorted
+
+if TYPE_CHECKING:
+    from frsearch.expand import Expander
+
+__all__ = ["QUESTION_WORDS", "QueryRun", "Scorer", "SearchOptions", "idf", "top"]
+
+
+@dataclass
+class SearchOptions:
+    """Ranking parameters, for library users who want to tune them.
+
+    The defaults were tuned on two French test collections (codedutravail-dev and
+    piaf-train, all queries; see benchmarks/README.md). Set them on an index with
+    ``Index(path, options=SearchOptions(...))`` or ``index.options = SearchOptions(...)``.
+    """
+
+    #: BM25's term-frequency saturation.
+    k1: float = 1.2
+    #: BM25's length normalisation of each field (0: none, 1: by the field's length).
+    b: dict[str, float] = field(default_factory=lambda: {"title": 1.0, "body": 0.5})
+    #: Each field's BM25 is multiplied by its weight, and the fields are added up.
+    weights: dict[str, float] = field(default_factory=lambda: {"title": 2.0, "body": 1.0})
+    #: BM25's idf raised to this power: above 1, rare words weigh more against common ones.
+    idf_exponent: float = 1.5
+    #: Free words: a document's score times (the share of the query's idf it has) ** this,
+    #: so that missing a rare word costs more than missing a common one; 0 turns it off.
+    coordination: float = 0.6
+    #: Consecutive free words of the query found in that order, at most ``proximity_slop``
+    #: positions apart, in a field: the document gains this weight times their scores.
+    proximity_weight: float = 0.8
+    proximity_slop: int = 1
+    #: Three consecutive free words side by side: this weight times their three scores more.
+    proximity_triple_weight: float = 0.3
+    #: Several free words in any order within ``window_size`` positions of a field (stopwords
+    #: take none: 8 is about a sentence): the document gains this weight times its word
+    #: scores times those words' share of the query; 0 turns it off.
+    window_weight: float = 0.25
+    window_size: int = 8
+    #: A word the index does not have is searched as close spellings of indexed words.
+    typo_tolerance: bool = True
+    #: The weight of a close spelling (typo tolerance, ``word~``) against the word itself.
+    expansion_weight: float = 0.7
+    #: An indexed word also finds the most frequent indexed term of its family a few letters
+    #: longer or shorter (Snowball stems *démission* and *démissionner* apart), at this weight.
+    related_forms: bool = True
+    related_weight: float = 0.6
+    #: Pseudo-relevance feedback orders the hits past the first ten by their score plus
+    #: ``feedback_weight`` times how well they match the ``feedback_terms`` terms that best
+    #: characterise the ``feedback_docs`` best hits; ``feedback_docs=0`` turns it off.
+    feedback_docs: int = 5
+    feedback_terms: int = 20
+    feedback_weight: float = 0.2
+
+
+#: The proximity and window bonuses look at this many of the best documents so far.
+PROXIMITY_DEPTH = 200
+#: Feedback leaves the first FEEDBACK_AFTER hits alone (the first page never changes).
+FEEDBACK_AFTER = 10
+#: Feedback reads this many characters of each field of a document, at most.
+FEEDBACK_CHARS = 4_000
+#: A feedback term found in more than this share of the documents says too little.
+FEEDBACK_MAX_SHARE = 0.1
+
+#: Words that shape a question rather than say what it is about (folded forms). They stay
+#: indexed, but a free query word from this list is not searched when the query has other
+#: free words (weighing them even 0.3 ranked worse on both test collections).
+QUESTION_WORDS = frozenset(
+    """
+    comment quel quelle quels quelles quand combien pourquoi
+    peut peux peuvent pouvoir pourrait pourraient
+    doit dois doivent devoir devrait devraient
+    faut falloir faudrait
+    """.split()
+)
+
+Expansions = list[tuple[str, float]]
+#: A node's result: (score of every document, whether each document matches).
+Dense = tuple[np.ndarray, np.ndarray]
+
+
+def idf(df: int, doc_count: int, exponent: float) -> float:
+    """The idf of a term found in ``df`` of ``doc_count`` documents: BM25's, raised to ``exponent``."""
+    n = max(doc_count, 1)
+    value = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+    return value if exponent == 1.0 else value**exponent
+
+
+def top(scores: np.ndarray, docs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best of ``docs`` by score, then lower document number, best first."""
+    values = scores[docs]
+    if len(docs) > k:
+        cut = np.partition(values, len(values) - k)[len(values) - k]
+        keep = values >= cut
+        docs, values = docs[keep], values[keep]
+    order = np.lexsort((docs, -values))[:k]
+    return docs[order], values[order]
+
+
+class _Members:
+    """The documents marked in an array, for ``docnum in members``."""
+
+    __slots__ = ("mask",)
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask = mask
+
+    def __contains__(self, docnum: object) -> bool:
+        return bool(self.mask[docnum])
+
+
+class QueryRun:
+    """What one query run learnt: each word's expansions, and which terms matched where."""
+
+    def __init__(self, root: Node | None = None) -> None:
+        self.root = root
+        #: Expansions of each distinct word (also of those scored only where needed).
+        self.expanded: dict[tuple, Expansions] = {}
+        #: Expansions and score arrays of each distinct word.
+        self.vectors: dict[tuple, tuple[Expansions, tuple[np.ndarray, np.ndarray]]] = {}
+        self.typo_budget = 0
+        #: The terms each word (as typed) was searched as.
+        self.expansions: dict[str, list[str]] = {}
+        #: The terms pseudo-relevance feedback ranked the later hits with (if it did).
+        self.feedback: list[str] = []
+        self._matched: list[tuple[list[str], Any]] = []
+        self._term_words: dict[str, str] | None = None
+        self._context: list[str] | None = None
+
+    def record(self, word: Word, expansions: Expansions, members: Any) -> None:
+        """Note that ``members`` (anything ``docnum in`` works on) have the word's terms."""
+        self._matched.append(([t for t, _ in expansions], members))
+
+    def terms_in(self, docnum: int) -> set[str]:
+        out: set[str] = set()
+        for terms, docs in self._matched:
+            if docnum in docs:
+                out.update(terms)
+        return out
+
+    def term_words(self) -> dict[str, str]:
+        """The query word (as typed) each matched term stands for, once the query has run."""
+        if self._term_words is None:
+            self._term_words = {t: text for text, found in self.expansions.items() for t in found}
+        return self._term_words
+
+    def context_terms(self, segments: Segments) -> list[str]:
+        """Indexed terms of the query's plain words (computed once per query)."""
+        if self._context is None:
+            self._context = [
+                w.term for w in words_of(self.root) if w.plain and segments.has_term(w.term, w.fields)
+            ]
+        return self._context
+
+
+class Scorer:
+    """Scores query trees on one committed state of an index with one set of options."""
+
+    def __init__(self, segments: Segments, options: SearchOptions, expander: Expander) -> None:
+        self.segments = segments
+        self.options = options
+        self.expander = expander
+        self._saturations: dict[str, np.ndarray] = {}
+        #: Each word's (document numbers, scores), kept across queries while they fit.
+        self._word_scores = BoundedCache(MAX_CACHED_POSTINGS)
+
+    def idf(self, df: int) -> float:
+        return idf(df, self.segments.doc_count, self.options.idf_exponent)
+
+    # -- BM25 -------------------------------------------------------------------------
+
+    def saturation(self, fieldname: str) -> np.ndarray:
+        """k1 times BM25's length normaliser 1 - b + b * length / average, per length code."""
+        found = self._saturations.get(fieldname)
+        if found is None:
+            b = self.options.b.get(fieldname, 0.75)
+            avg = self.segments.average.get(fieldname) or 1.0
+            k1 = self.options.k1
+            norms = [1.0 - b + b * byte_to_length(i) / avg for i in range(256)]
+            found = self._saturations[fieldname] = np.array([k1 * n for n in norms], dtype=np.float64)
+        return found
+
+    def word_scores(self, word: Word, expansions: Expansions) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers ascending, BM25 score of the word's best term), kept between queries."""
+        key = (tuple(expansions), word.fields)
+        cached = self._word_scores.get(key)
+        if cached is not None:
+            return cached
+        segments = self.segments
+        k1 = self.options.k1
+        best: np.ndarray | None = None
+        present: np.ndarray | None = None
+        single: tuple[np.ndarray, np.ndarray] | None = None
+        for term, weight in expansions:
+            found = segments.term_vectors(term, word.fields)
+            if not found.df:
+                continue
+            factor = weight * self.idf(found.df) * (k1 + 1.0)
+            parts = []
+            for f, (ids, tfs) in sorted(found.fields.items(), key=lambda kv: -len(kv[1][0])):
+                if len(ids):
+                    fw = self.options.weights.get(f, 1.0) * factor
+                    sats = self.saturation(f)[segments.length_codes(f)[ids]]
+                    parts.append((ids, fw * tfs / (tfs + sats)))
+            if best is None and len(parts) == 1 and len(expansions) == 1:
+                single = parts[0]  # one term in one field: already (documents, scores)
+                break
+            scores = np.zeros(segments.doc_count_all)
+            mask = np.zeros(segments.doc_count_all, dtype=bool)
+            for ids, part in parts:  # the longest field first, the others added to it
+                scores[ids] += part
+                mask[ids] = True
+            if best is None:
+                best, present = scores, mask
+            else:  # a word scores its best term
+                np.maximum(best, scores, out=best)
+                present |= mask
+        if single is not None:
+            cached = single
+        elif best is None or present is None:
+            cached = (NO_DOCS, NO_SCORES)
+        else:
+            ids = np.flatnonzero(present)
+            cached = (ids, best[ids])
+        with segments.lock:
+            self._word_scores.put(key, cached, len(cached[0]))
+        return cached
+
+    # -- the query tree -------------------------------------------------------------------
+
+    def evaluate(self, node: Node, run: QueryRun) -> Dense:
+        """Every document's score for ``node``, and whether it matches."""
+        if isinstance(node, Word):
+            return self._word(node, run)
+        if isinstance(node, Phrase):
+            return self._phrase(node, run)
+        if isinstance(node, Either):
+            scores = np.zeros(self.segments.doc_count_all)
+            mask = np.zeros(self.segments.doc_count_all, dtype=bool)
+            for clause in node.clauses:
+                values, matches = self.evaluate(clause, run)
+                scores += values
+                mask |= matches
+            return scores, mask
+        return self._group(node, run)
+
+    def _word(self, word: Word, run: QueryRun) -> Dense:
+        key = word_key(word)
+        cached = run.vectors.get(key)
+        if cached is None:
+            expansions = self.expander.expansions_once(word, run)
+            cached = run.vectors[key] = (expansions, self.word_scores(word, expansions))
+        expansions, (ids, values) = cached
+        run.expansions[word.text] = [t for t, _ in expansions]
+        n = self.segments.doc_count_all
+        scores = np.zeros(n)
+        scores[ids] = values
+        mask = np.zeros(n, dtype=bool)
+        mask[ids] = True
+        run.record(word, expansions, _Members(mask))
+        return scores, mask
+
+    def _phrase(self, phrase: Phrase, run: QueryRun) -> Dense:
+        """The phrase's documents, each scoring the sum of the phrase's words' scores."""
+        n = self.segments.doc_count_all
+        docs = self.segments.phrase_docs([w.term for w in phrase.words], phrase.slop, phrase.fields)
+        total = np.zeros(len(docs))
+        mask = np.zeros(n, dtype=bool)
+        mask[docs] = True
+        members = _Members(mask)
+        for word in phrase.words:
+            expansions = [(word.term, 1.0)]
+            ids, values = self.word_scores(word, expansions)
+            total = total + _values_at(ids, values, docs)
+            run.record(word, expansions, members)
+        scores = np.zeros(n)
+        scores[docs] = total
+        return scores, mask
+
+    def _group(self, group: Group, run: QueryRun) -> Dense:
+        result: Dense | None = None
+        for clause in group.must:
+            scores, mask = self.evaluate(clause, run)
+            if result is None:
+                result = (scores.copy(), mask.copy())
+            else:
+                result = (result[0] + scores, result[1] & mask)
+        clauses, minor = _split_question_words(distinct(group.should))
+        should = [self.evaluate(clause, run) for clause in clauses]
+        if minor and not group.must and not any(mask.any() for _s, mask in should):
+            # Nothing but the question words matches: they are all the query has.
+            clauses = clauses + minor
+            should += [self.evaluate(clause, run) for clause in clauses[len(should):]]
+        if result is None:
+            if should:
+                result = self._free_words(clauses, should, run)
+            else:  # only exclusions: every document but those
+                result = (np.zeros(self.segments.doc_count_all), self.segments.live().copy())
+        else:
+            for scores, _mask in should:
+                result = (result[0] + scores, result[1])
+        scores, mask = result
+        for clause in group.must_not:
+            mask = mask & ~self.evaluate(clause, run)[1]
+        scores[~mask] = 0.0
+        return scores, mask
+
+    def _free_words(self, clauses: list[Node], should: list[Dense], run: QueryRun) -> Dense:
+        """Free words combined: any of them; the sum of each document's clause scores (added
+        in the query's order), plus the proximity bonus, times its coordination factor."""
+        sums = should[0][0].copy()
+        mask = should[0][1].copy()
+        for scores, matches in should[1:]:
+            sums += scores
+            mask |= matches
+        docs = np.flatnonzero(mask)
+        masses = [self.clause_idf(clause, run) for clause in clauses]
+        factors = self._coordination(should, masses, docs)
+        if self.options.proximity_weight > 0 and len(clauses) > 1:
+            ranked = sums if factors is None else sums * factors
+            within: np.ndarray | None = None
+            if len(docs) > PROXIMITY_DEPTH:
+                within = np.sort(top(ranked, docs, PROXIMITY_DEPTH)[0])
+            Proximity(self.segments, self.options, run, within).add_bonus(clauses, should, masses, sums)
+        return (sums if factors is None else sums * factors), mask
+
+    def clause_idf(self, clause: Node, run: QueryRun) -> float:
+        """What a free clause weighs in coordination: the idf of its words, added up.
+
+        A word counts the idf of its best expansion (a typo's spellings weigh
+        ``expansion_weight``); a word the index does not have counts nothing.
+        """
+        if isinstance(clause, Word):
+            words = [(clause, run.expanded.get(word_key(clause)) or [(clause.term, 1.0)])]
+        else:
+            words = [(w, [(w.term, 1.0)]) for w in words_of(clause)]
+        total = 0.0
+        for word, expansions in words:
+            best = 0.0
+            for term, weight in expansions:
+                df = self.segments.df(term, word.fields)
+                if df:
+                    best = max(best, weight * self.idf(df))
+            total += best
+        return total
+
+    def _coordination(self, should: list[Dense], masses: list[float], docs: np.ndarray) -> np.ndarray | None:
+        """Each document's coordination factor (``docs``: the matching ones), from the set of
+        words it has; None when there is none to apply."""
+        n = sum(masses)
+        p = self.options.coordination
+        if len(should) < 2 or n <= 0 or not p:
+            return None
+        # The power is taken in Python, once per set of matched words (numpy's may round
+        # differently from one version to the next).
+        if len(should) <= 16:
+            sets = np.zeros(len(docs), dtype=np.int64)
+            for i, (_scores, matches) in enumerate(should):
+                sets |= matches[docs].astype(np.int64) << i
+            found = np.flatnonzero(np.bincount(sets, minlength=1 << len(should)))
+            table = np.zeros(1 << len(should))
+            for s in found.tolist():
+                matched = 0.0
+                for i, mass in enumerate(masses):  # added in the query's order
+                    if s >> i & 1:
+                        matched += mass
+                table[s] = pow(matched / n, p)
+            factors_of_docs = table[sets]
+        else:  # a long query: the distinct shares of the documents
+            matched_all = np.zeros(len(docs))
+            for (_scores, matches), mass in zip(should, masses):
+                matched_all += matches[docs] * mass
+            order = np.argsort(matched_all, kind="stable")
+            ordered = matched_all[order]
+            shares = distinct_sorted(ordered)
+            table = np.array([pow(x / n, p) for x in shares.tolist()])
+            factors_of_docs = np.empty(len(docs))
+            factors_of_docs[order] = table[np.searchsorted(shares, ordered)]
+        factors = np.zeros(self.segments.doc_count_all)
+        factors[docs] = factors_of_docs
+        return factors
+
+    # -- pseudo-relevance feedback ----------------------------------------------------------
+
+    def feedback(
+        self, best: list[tuple[int, float]], found: np.ndarray, docs: np.ndarray, run: QueryRun,
+    ) -> list[tuple[int, float]]:
+        """``best`` (the best hits by score) with the hits past FEEDBACK_AFTER ordered by
+        score plus feedback (see SearchOptions). ``found`` holds the query's scores of the
+        matching ``docs`` (ascending); each hit keeps its own score."""
+        opts = self.options
+        if not (
+            opts.feedback_docs > 0 and opts.feedback_terms > 0 and opts.feedback_weight > 0
+            and len(best) > FEEDBACK_AFTER and best[0][1] > 0
+        ):
+            return best
+        head = best[:FEEDBACK_AFTER]
+        terms = self._feedback_terms([d for d, _s in head[: opts.feedback_docs]], found, run)
+        if not terms:
+            return best
+        extra = np.zeros(self.segments.doc_count_all)
+        for term, weight in terms:
+            ids, values = self.word_scores(Word(term, term), [(term, 1.0)])
+            extra[ids] += weight * values
+        peak = float(extra[docs].max())
+        if peak <= 0:
+            return best
+        run.feedback = [t for t, _w in terms]
+        fused = found / head[0][1] + extra * (opts.feedback_weight / peak)
+        rest = np.ones(len(docs), dtype=bool)
+        rest[np.searchsorted(docs, [d for d, _s in head])] = False
+        later, _values = top(fused, docs[rest], len(best) - len(head))
+        return head + [(d, float(found[d])) for d in later.tolist()]
+
+    def _feedback_terms(self, docnums: list[int], found: np.ndarray, run: QueryRun) -> Expansions:
+        """The terms that best characterise ``docnums`` (the best hits), with weights adding
+        up to 1: each document gives its terms' shares of its length (a title word counts
+        the title's field weight), in proportion to its score; the query's own terms, and
+        terms found in one document only or in more than FEEDBACK_MAX_SHARE of them, are
+        left out."""
+        opts = self.options
+        own = set(run.term_words())
+        own.update(w.term for w in words_of(run.root, positive_only=False))
+        best = float(found[docnums[0]])
+        weights: dict[str, float] = {}
+        for d in docnums:
+            stored = self.segments.stored(d)
+            counts: dict[str, float] = {}
+            for name in FIELDS:
+                times = opts.weights.get(name, 1.0)
+                for term, count in term_counts((stored.get(name) or "")[:FEEDBACK_CHARS]).items():
+                    counts[term] = counts.get(term, 0.0) + times * count
+            length = sum(counts.values())
+            if not length:
+                continue
+            share = float(found[d]) / best / length
+            for term, count in counts.items():
+                if term not in own:
+                    weights[term] = weights.get(term, 0.0) + share * count
+        most = FEEDBACK_MAX_SHARE * self.segments.doc_count
+        chosen: Expansions = []
+        for term, weight in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])):
+            if 2 <= self.segments.df(term, FIELDS) <= most:
+                chosen.append((term, weight))
+                if len(chosen) == opts.feedback_terms:
+                    break
+        total = sum(w for _t, w in chosen)
+        return [(t, w / total) for t, w in chosen]
+
+
+def _split_question_words(should: list[Node]) -> tuple[list[Node], list[Node]]:
+    """Free clauses split into those that matter and question words (see QUESTION_WORDS)."""
+    minor = [c for c in should if isinstance(c, Word) and c.plain and (c.folded or c.term) in QUESTION_WORDS]
+    if not minor or len(minor) == len(should):
+        return should, []
+    return [c for c in should if not any(c is m for m in minor)], minor
+
+
+def _values_at(ids: np.ndarray, values: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """The values of ``docs`` (0 for those not in ``ids``, which is ascending)."""
+    if not len(ids):
+        return np.zeros(len(docs))
+    at = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
+    return np.where(ids[at] == docs, values[at], 0.0)

@@ -1,0 +1,418 @@
+"""One committed state of an index, read as arrays: postings, positions, lengths, columns.
+
+A Whoosh index is a list of segments; each segment's postings are read from its posting
+arrays (frsearch.postings) as numpy arrays, in place in the memory-mapped file. Here they
+are joined into one numbering of the documents (a segment's base plus its own number),
+deleted documents left out. Document numbers are kept in ascending arrays; the set
+operations on them (intersect, union) are below.
+
+Nothing here depends on the ranking options: the arrays and the caches are shared by every
+search on the same committed state.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Sequence
+
+import numpy as np
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from frsearch.postings import DamagedArrays, check_slices, open_arrays
+from frsearch.query import FIELDS
+
+__all__ = ["NO_DOCS", "NO_SCORES", "BoundedCache", "Segments", "TermVectors", "following", "intersect", "union"]
+
+#: Postings (with their encoded positions) kept between searches.
+MAX_CACHED_POSTINGS = 3_000_000
+
+NO_DOCS = np.zeros(0, dtype=np.int64)
+NO_SCORES = np.zeros(0)
+
+
+class BoundedCache:
+    """A dict emptied whenever what it holds would grow past ``bound`` (each value counts the
+    ``size`` it is put with: postings for a term, one for a word)."""
+
+    __slots__ = ("_items", "_held", "_bound")
+
+    def __init__(self, bound: int) -> None:
+        self._items: dict[Any, Any] = {}
+        self._held = 0
+        self._bound = bound
+
+    def get(self, key: Any) -> Any:
+        return self._items.get(key)
+
+    def put(self, key: Any, value: Any, size: int = 1) -> None:
+        if self._held + size > self._bound:
+            self.clear()
+        self._items[key] = value
+        self._held += size
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._held = 0
+
+
+class TermVectors:
+    """A term's postings as arrays: field -> (document numbers ascending, frequencies)."""
+
+    __slots__ = ("fields", "df", "size")
+
+    def __init__(self, fields: dict[str, tuple[np.ndarray, np.ndarray]], doc_count: int) -> None:
+        self.fields = fields
+        self.size = sum(len(ids) for ids, _tfs in fields.values())
+        found = [ids for ids, _tfs in fields.values() if len(ids)]
+        if len(found) < 2:
+            self.df = len(found[0]) if found else 0
+        else:  # documents counted once, whichever fields have the term
+            seen = np.zeros(doc_count, dtype=bool)
+            df = 0
+            for ids in found:
+                df += len(ids) - int(np.count_nonzero(seen[ids]))
+                seen[ids] = True
+            self.df = df
+
+
+class Segments:
+    """The segments of one committed state of an index (a Whoosh searcher), read as arrays."""
+
+    def __init__(self, searcher: Any) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.leaves = list(self.reader.leaf_readers())
+        self.doc_count = self.reader.doc_count()
+        self.doc_count_all = self.reader.doc_count_all()
+        #: Average length (in terms) of each field.
+        self.average: dict[str, float] = {}
+        for name in FIELDS:
+            total = self.reader.field_length(name)
+            self.average[name] = (total / self.doc_count) if self.doc_count else 1.0
+        self.lock = threading.RLock()
+        self._codes: dict[str, np.ndarray] = {}
+        self._columns: dict[str, list[Any]] = {}
+        self._vectors = BoundedCache(MAX_CACHED_POSTINGS)  # (term, fields) -> TermVectors
+        self._arrays: list[Any] | None = None
+        self._live: np.ndarray | None = None
+        _reuse_freed_memory()
+
+    # -- per-document values ----------------------------------------------------
+
+    def length_codes(self, fieldname: str) -> np.ndarray:
+        """Whoosh's one-byte length code of ``fieldname`` for every document number."""
+        cached = self._codes.get(fieldname)
+        if cached is None:
+            parts = []
+            for leaf, _base in self.leaves:
+                count = leaf.doc_count_all()
+                column = _length_column(leaf, fieldname)
+                raw = _column_bytes(column, count)
+                if raw is None and column is None:
+                    raw = bytes(
+                        length_to_byte(leaf.doc_field_length(d, fieldname) or 0) for d in range(count)
+                    )
+                elif raw is None:
+                    raw = bytes(b or 0 for b in column)
+                parts.append(raw)
+            cached = self._codes[fieldname] = np.frombuffer(b"".join(parts), dtype=np.uint8)
+        return cached
+
+    def lengths(self, fieldname: str) -> list[int]:
+        """Length (in terms) of ``fieldname`` for every document number."""
+        table = [byte_to_length(i) for i in range(256)]
+        return [table[code] for code in self.length_codes(fieldname).tolist()]
+
+    def column(self, name: str) -> list[Any]:
+        """A sortable field's value for every document number ("" where it has none)."""
+        with self.lock:
+            cached = self._columns.get(name)
+            if cached is None:
+                cached = []
+                for leaf, _base in self.leaves:
+                    if leaf.has_column(name):
+                        cached.extend(leaf.column_reader(name))
+                    else:
+                        cached.extend([""] * leaf.doc_count_all())
+                self._columns[name] = cached
+            return cached
+
+    def live(self) -> np.ndarray:
+        """Per document number, whether the document is not deleted."""
+        if self._live is None:
+            live = np.ones(self.doc_count_all, dtype=bool)
+            for leaf, base in self.leaves:
+                if leaf.has_deletions():
+                    deleted = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
+                    live[deleted + base] = False
+            self._live = live
+        return self._live
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        """The stored fields of a document."""
+        return self.searcher.stored_fields(docnum)
+
+    # -- terms ------------------------------------------------------------------
+
+    def has_term(self, term: str, fields: Sequence[str] = FIELDS) -> bool:
+        return any((f, term) in self.reader for f in fields)
+
+    def frequency(self, term: str, fields: Sequence[str]) -> int:
+        """Documents with the term, per Whoosh's term dictionary, added over ``fields``."""
+        return sum(self.reader.doc_frequency(f, term) for f in fields)
+
+    def terms_with_prefix(self, fieldname: str, prefix: str) -> list[str]:
+        return [t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.expand_prefix(fieldname, prefix)]
+
+    def terms_within(self, fieldname: str, term: str, distance: int, prefix: int) -> list[str]:
+        """Indexed terms at most ``distance`` edits from ``term``, sharing its first ``prefix`` letters."""
+        return list(self.reader.terms_within(fieldname, term, distance, prefix=prefix))
+
+    # -- postings -----------------------------------------------------------------
+
+    def posting_arrays(self) -> list[Any]:
+        """Each segment's posting arrays; a segment without them is damage."""
+        if self._arrays is None:
+            with self.lock:
+                if self._arrays is None:
+                    arrays = []
+                    for leaf, _base in self.leaves:
+                        segment = getattr(leaf, "_segment", None)
+                        found = open_arrays(getattr(leaf, "_storage", None), segment)
+                        if found is None:
+                            for item in arrays:
+                                item.close()
+                            name = segment.segment_id() if segment is not None else "a segment"
+                            raise DamagedArrays(f"{name} has no posting arrays")
+                        arrays.append(found)
+                    self._arrays = arrays
+        return self._arrays
+
+    def close(self) -> None:
+        """Close the files of the posting arrays (the searcher is its owner's to close)."""
+        with self.lock:
+            arrays, self._arrays = self._arrays, None
+            for item in arrays or ():
+                item.close()
+
+    def term_vectors(self, term: str, fields: Sequence[str]) -> TermVectors:
+        """A term's postings in each of ``fields``, as arrays (kept for the next queries)."""
+        key = (term, ",".join(fields))
+        found = self._vectors.get(key)
+        if found is None:
+            found = TermVectors({f: self._field_vectors(f, term) for f in fields}, self.doc_count_all)
+            with self.lock:  # bounded by postings held, not by terms: common terms are large
+                self._vectors.put(key, found, found.size)
+        return found
+
+    def df(self, term: str, fields: Sequence[str]) -> int:
+        """How many documents have ``term`` in any of ``fields`` (deleted ones left out)."""
+        return self.term_vectors(term, fields).df
+
+    def term_docs(self, term: str, fields: Sequence[str]) -> np.ndarray:
+        """The documents (ascending) that have ``term`` in any of ``fields``."""
+        parts = [ids for ids, _tfs in self.term_vectors(term, fields).fields.values() if len(ids)]
+        if len(parts) < 2:
+            return parts[0] if parts else NO_DOCS
+        return union(parts)
+
+    def _field_vectors(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers ascending, frequencies) of a term in one field, deleted ones left out."""
+        btext = term.encode("utf-8")
+        id_parts, tf_parts = [], []
+        for (leaf, base), segment in zip(self.leaves, self.posting_arrays()):
+            found = segment.vectors(fieldname, btext)
+            if found is None:
+                continue
+            local, weights = found
+            ids = local.astype(np.int64)
+            if base:
+                ids += base
+            tfs = np.ones(len(ids)) if weights is None else weights.astype(np.float64)
+            if leaf.has_deletions():
+                keep = self.live()[ids]
+                ids, tfs = ids[keep], tfs[keep]
+            id_parts.append(ids)
+            tf_parts.append(tfs)
+        if len(id_parts) == 1:
+            return id_parts[0], tf_parts[0]
+        if not id_parts:
+            return NO_DOCS, NO_SCORES
+        return np.concatenate(id_parts), np.concatenate(tf_parts)
+
+    # -- positions ----------------------------------------------------------------
+
+    def occurrences(self, fieldname: str, term: str, docs: np.ndarray) -> np.ndarray:
+        """Every occurrence of a term in a field of ``docs`` (ascending), as document << 32 | position."""
+        btext = term.encode("utf-8")
+        parts = []
+        for (leaf, base), arrays in zip(self.leaves, self.posting_arrays()):
+            lo, hi = np.searchsorted(docs, (base, base + leaf.doc_count_all()))
+            if lo == hi:
+                continue
+            found = arrays.position_vectors(fieldname, btext)
+            if found is None:
+                continue
+            ids, offsets, positions = found
+            local = docs[lo:hi] - base
+            at = np.searchsorted(ids, local)
+            inside = at < len(ids)
+            at, local = at[inside], local[inside]
+            has = ids[at] == local
+            at, local = at[has], local[has]
+            starts = offsets[at].astype(np.int64)
+            lengths = offsets[at + 1].astype(np.int64) - starts
+            check_slices(starts, lengths, len(positions))
+            if len(at) == len(ids):
+                chosen = positions
+            else:
+                # Each posting's slice of the positions, gathered in one indexing.
+                ends = np.cumsum(lengths)
+                chosen = positions[np.repeat(starts - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0)]
+            docnums = np.repeat(local + base, lengths)
+            parts.append((docnums << 32) | chosen.astype(np.int64))
+        if not parts:
+            return NO_DOCS
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def phrase_docs(
+        self, terms: list[str], slop: int, fields: Sequence[str], within: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The documents (ascending) where ``terms`` occur in order in one of ``fields``, with at
+        most ``slop`` other words between each; ``within`` limits the search to those."""
+        found = []
+        for f in fields:
+            candidates = within
+            for term in terms:
+                ids = self.term_vectors(term, fields).fields[f][0]
+                candidates = ids if candidates is None else intersect(candidates, ids)
+                if not len(candidates):
+                    break
+            if candidates is not None and len(candidates):
+                keys = [self.occurrences(f, term, candidates) for term in terms]
+                docs = following(keys, slop + 1)
+                if len(docs):
+                    found.append(docs)
+        if not found:
+            return NO_DOCS
+        return union(found)
+
+
+# ---------------------------------------------------------------------------
+# Ascending arrays of document numbers (or of occurrences)
+
+
+def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values in both ascending arrays of distinct values."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return a
+    at = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    return a[b[at] == a]
+
+
+def union(parts: list[np.ndarray]) -> np.ndarray:
+    """The distinct values of ascending arrays, ascending (np.union1d without its import of
+    numpy.ma, which a one-query process would pay for)."""
+    if len(parts) == 1:
+        return parts[0]
+    return distinct_sorted(np.sort(np.concatenate(parts)))
+
+
+def distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """An ascending array with each value once."""
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
+def following(keys: list[np.ndarray], reach: int) -> np.ndarray:
+    """The documents (ascending) where each word follows the previous one at most ``reach``
+    positions later: ``keys`` holds each word's occurrences, ascending, as document << 32 |
+    position, so that following a word is a sorted search over all occurrences at once."""
+    if reach == 1:
+        # The i-th word's occurrences, i positions back, are where the words may start:
+        # intersected from the rarest word.
+        starts: np.ndarray | None = None
+        for i in sorted(range(len(keys)), key=lambda i: len(keys[i])):
+            shifted = keys[i] - i if i else keys[i]
+            starts = shifted if starts is None else intersect(starts, shifted)
+            if not len(starts):
+                return NO_DOCS
+        return distinct_sorted((starts if starts is not None else NO_DOCS) >> 32)
+    ends = keys[0]
+    for later in keys[1:]:
+        if not len(ends):
+            break
+        # The closest occurrence of the previous word before each of this word's.
+        at = np.searchsorted(ends, later)
+        closest = ends[np.maximum(at - 1, 0)]
+        ends = later[(at > 0) & (later - closest <= reach)]
+    return distinct_sorted(ends >> 32)
+
+
+# ---------------------------------------------------------------------------
+# Whoosh's length columns, and malloc
+
+
+def _length_column(leaf: Any, fieldname: str) -> Any:
+    """The per-document length bytes of a field in one segment (Whoosh's own column)."""
+    try:
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+        perdoc = leaf._perdoc
+        return perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    except (AttributeError, ImportError):
+        return None
+
+
+def _column_bytes(column: Any, doc_count: int) -> bytes | None:
+    """All values of a one-byte numeric column in one read (None if it is another kind)."""
+    if column is None or getattr(column, "_typecode", None) != "B" or column._fixedlen != 1:
+        return None
+    try:
+        raw = bytes(column._dbfile.get(column._basepos, column._count))
+    except (AttributeError, OSError):
+        return None
+    return raw + bytes([column._default or 0]) * (doc_count - len(raw))
+
+
+_MALLOC_TUNED = False
+#: glibc's mallopt parameters, and the values set (see _reuse_freed_memory).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+MALLOC_MMAP_THRESHOLD = 32 << 20
+MALLOC_TRIM_THRESHOLD = 64 << 20
+
+
+def _reuse_freed_memory() -> None:
+    """Let glibc's malloc reuse the memory of large freed arrays instead of unmapping it.
+
+    A search allocates arrays of one value per document and frees them when it
+    ends. glibc maps every allocation above 128 KB afresh and unmaps it when it
+    is freed (its own threshold, which grows to avoid that, is undone here by
+    the trimming of the heap), so each search page-faulted all of its arrays in
+    again: 800 page faults, a third of the median query on 90,000 documents.
+    With these thresholds, arrays under 32 MB come from the heap, and up to
+    64 MB of freed memory stays there for the next search. Done once per
+    process; nothing happens on other C libraries, or with FRSEARCH_MALLOC=default.
+    """
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED:
+        return
+    _MALLOC_TUNED = True
+    if os.environ.get("FRSEARCH_MALLOC") == "default":
+        return
+    import ctypes  # already imported by numpy
+
+    try:
+        libc = ctypes.CDLL(None)  # the C library the process runs on
+    except (OSError, TypeError):
+        return
+    if hasattr(libc, "gnu_get_libc_version") and hasattr(libc, "mallopt"):
+        libc.mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)
+        libc.mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD)
