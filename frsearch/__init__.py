@@ -19,10 +19,12 @@ from frsearch.errors import (
     QueryError,
 )
 from frsearch.index import Index, SyncReport, default_index_path
-from frsearch.search import Hit, ParsedQuery, SearchOptions, SearchResults, Snippet, parse_query
+from frsearch._version import __version__
+from frsearch.query import ParsedQuery, parse_query
+from frsearch.ranking import SearchOptions
+from frsearch.search import Hit, SearchResults
+from frsearch.snippets import Snippet
 from frsearch.synonyms import Synonyms, SynonymsError, load_synonyms, parse_synonyms
-
-__version__ = "1.0.0"
 
 __all__ = [
     "AnalyzedTerm",

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 import click
 
-from frsearch import __version__
+from frsearch._version import __version__
 from frsearch.analysis import analyze
 from frsearch.documents import SURROGATE_RE, display_name
 from frsearch.errors import FrsearchError, IndexLockedError

@@ -25,7 +25,7 @@ import warnings
 import zlib
 from dataclasses import dataclass, field
 from itertools import chain, islice
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh.columns import VarBytesColumn
@@ -54,6 +54,9 @@ from frsearch.errors import (
 )
 from frsearch.postings import DamagedArrays
 from frsearch.storage import PrivateTempRamStorage
+
+if TYPE_CHECKING:
+    from frsearch.ranking import SearchOptions
 
 __all__ = ["DEFAULT_INDEX_DIR", "FORMAT_VERSION", "Index", "SyncReport", "default_index_path"]
 
@@ -159,14 +162,19 @@ class Index:
     ...     hits = idx.search("document")
 
     ``Index(path)`` opens the index at ``path``, creating it when ``create`` is
-    true (the default); ``Index()`` makes an in-memory index.
+    true (the default); ``Index()`` makes an in-memory index. ``options`` (a
+    :class:`~frsearch.SearchOptions`) sets the ranking parameters of its searches.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, create: bool = True,
+        options: SearchOptions | None = None,
+    ) -> None:
         self.path = os.fspath(path) if path is not None else None
         self._lock = threading.RLock()
         self._searcher: Any = None
         self._engine: Any = None
+        self._options = options
         if self.path is None:
             self._storage = PrivateTempRamStorage()
             self._ix = self._storage.create_index(make_schema(), indexname=INDEX_NAME)
@@ -330,7 +338,7 @@ class Index:
 
     def _write_meta(self, segments: dict[str, dict[str, int]] | None = None) -> None:
         assert self.path is not None
-        from frsearch import __version__
+        from frsearch._version import __version__
 
         meta: dict[str, Any] = {"format": FORMAT_VERSION, "frsearch": __version__, "created": time.time()}
         if segments is not None:
@@ -450,6 +458,7 @@ class Index:
     def _drop_engine(self) -> None:
         engine, self._engine = self._engine, None
         if engine is not None:
+            self._options = engine.options  # set on it or not, they serve the next engine
             engine.close()
 
     def engine(self) -> Any:
@@ -459,8 +468,27 @@ class Index:
         with self._lock:
             searcher = self._current_searcher()
             if self._engine is None:
-                self._engine = Engine(searcher)
+                self._engine = Engine(searcher, self._options)
             return self._engine
+
+    @property
+    def options(self) -> SearchOptions:
+        """The ranking parameters of this index's searches; kept across its commits."""
+        with self._lock:
+            if self._engine is not None:
+                return self._engine.options
+            if self._options is None:
+                from frsearch.ranking import SearchOptions
+
+                self._options = SearchOptions()
+            return self._options
+
+    @options.setter
+    def options(self, value: SearchOptions) -> None:
+        with self._lock:
+            self._options = value
+            if self._engine is not None:
+                self._engine.options = value
 
     def __len__(self) -> int:
         return self.doc_count()
@@ -487,7 +515,7 @@ class Index:
         return dict(self._reading(self._stats))
 
     def _stats(self) -> dict[str, Any]:
-        from frsearch import __version__
+        from frsearch._version import __version__
 
         reader = self._current_searcher().reader()
         terms: set[str] = set()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -133,16 +133,11 @@ class SearchResults:
 class Engine:
     """Runs queries on one committed state of an index (a Whoosh searcher)."""
 
-    def __init__(
-        self, searcher: Any, options: SearchOptions | None = None,
-        on_options: Callable[[SearchOptions], None] | None = None,
-    ) -> None:
+    def __init__(self, searcher: Any, options: SearchOptions | None = None) -> None:
         self.segments = Segments(searcher)
         self.searcher = searcher
         self.reader = self.segments.reader
         self.expander = Expander(self.segments, options or SearchOptions())
-        #: Told of new options (the Index keeps them for the engines of its next commits).
-        self._on_options = on_options
         self.options = options or SearchOptions()
 
     @property
@@ -154,8 +149,6 @@ class Engine:
         self._options = value
         self.expander.set_options(value)
         self.scorer = Scorer(self.segments, value, self.expander)
-        if self._on_options is not None:
-            self._on_options(value)
 
     def close(self) -> None:
         """Close the files of the posting arrays (the searcher is its owner's to close)."""

@@ -143,3 +143,22 @@ def test_stats(seed_index: frsearch.Index) -> None:
     assert stats["documents"] == 5
     assert stats["distinct_terms"] > 500
     assert stats["size_bytes"] > 0 and stats["format_version"] == FORMAT_VERSION
+
+
+def test_options_survive_commits(tmp_path: Path) -> None:
+    options = frsearch.SearchOptions(k1=0.9, feedback_docs=0)
+    with frsearch.Index(tmp_path / "ix", options=options) as index:
+        index.add("a", "Xiaomi", "Xiaomi sur liste noire.")
+        assert index.options is options and index.engine().options is options
+        index.add("b", "Tesla", "Des véhicules électriques.")  # a commit: a new engine
+        assert index.engine().options is options
+        changed = frsearch.SearchOptions(coordination=0.0)
+        index.engine().options = changed  # set on the engine, as before: kept too
+        index.delete("b")
+        assert index.options is changed and index.engine().options is changed
+        index.options = options
+        assert index.engine().options is options
+        first = index.search("xiaomi")[0].score
+    # The options change the scores: the engine uses them.
+    with frsearch.Index(tmp_path / "ix") as index:
+        assert index.search("xiaomi")[0].score != first

@@ -72,9 +72,8 @@ def test_a_free_word_finds_the_forms_snowball_stems_apart() -> None:
     assert [hit.id for hit in index.search("démissionner")] == ["d1", "d0"]
     assert [hit.id for hit in index.search("licencié")] == ["d3", "d2"]
     assert [hit.id for hit in index.search('"démission du salarié"')] == ["d0"]
-    engine = index.engine()
-    engine.options = replace(engine.options, related_mode="")
-    assert [hit.id for hit in engine.search("démission")] == ["d0"]
+    index.options = replace(index.options, related_forms=False)
+    assert [hit.id for hit in index.search("démission")] == ["d0"]
 
 
 def test_a_related_form_weighs_less_than_the_word_even_when_rarer() -> None:
@@ -306,39 +305,21 @@ def test_searching_from_several_threads(seed_index: frsearch.Index) -> None:
 def test_phrase_matching_agrees_with_whoosh(seed_index: frsearch.Index, words: list, slop: int) -> None:
     from whoosh.query import Phrase as WhooshPhrase
 
-    from frsearch.search import Phrase, Word
+    from frsearch.query import FIELDS
 
     engine = seed_index.engine()
-    ours = engine.phrase_docs(Phrase([Word(w, w) for w in words], slop))
+    ours = set(engine.segments.phrase_docs(words, slop, FIELDS).tolist())
     theirs: set = set()
     for field in ("title", "body"):
         theirs |= set(WhooshPhrase(field, words, slop=slop + 1).docs(engine.searcher))
     assert ours == theirs
 
 
-def test_all_words_first_option_ranks_by_tier_with_honest_scores() -> None:
-    from dataclasses import replace
-
-    index = frsearch.Index()
-    filler = " ".join(f"mot{i}" for i in range(300))
-    index.add("dense", "Chats et souris", "chat souris " * 10)
-    index.add("all", "Divers", f"{filler} chat souris chien {filler}")
-    engine = index.engine()
-    # Without coordination nor a raised idf, the document dense in two of the words wins.
-    engine.options = replace(engine.options, coordination=0.0, idf_exponent=1.0)
-    assert [h.id for h in engine.search("chat souris chien")] == ["dense", "all"]
-    engine.options = replace(engine.options, all_words_first=True)
-    hits = engine.search("chat souris chien").hits
-    assert [h.id for h in hits] == ["all", "dense"]
-    # Scores stay the documents' own: only the tier (every word or not) reorders them.
-    assert hits[0].score < hits[1].score
-
-
 def test_bulk_posting_and_length_reads_match_whoosh(seed_index: frsearch.Index) -> None:
-    engine = seed_index.engine()
-    reader = engine.reader
+    segments = seed_index.engine().segments
+    reader = segments.reader
     for field in ("title", "body"):
-        assert engine.lengths(field) == [
+        assert segments.lengths(field) == [
             reader.doc_field_length(d, field) for d in range(reader.doc_count_all())
         ]
         for term in list(reader.lexicon(field))[:200]:
@@ -347,7 +328,8 @@ def test_bulk_posting_and_length_reads_match_whoosh(seed_index: frsearch.Index) 
             while m.is_active():
                 expected[m.id()] = m.weight()
                 m.next()
-            assert engine.postings(field, term) == expected
+            ids, tfs = segments.term_vectors(term.decode("utf-8"), (field,)).fields[field]
+            assert dict(zip(ids.tolist(), tfs.tolist())) == expected
 
 
 def test_a_split_word_with_a_wildcard_keeps_each_part_once() -> None:
@@ -356,21 +338,21 @@ def test_a_split_word_with_a_wildcard_keeps_each_part_once() -> None:
     assert [w.term for w in parse_query("États-Unis").words()] == ["etat", "unis"]
 
 
-def test_positions_are_the_same_cached_or_read_again(seed_index: frsearch.Index) -> None:
-    engine = seed_index.engine()
-    docs = set(range(engine.doc_count_all))
+def test_positions_read_as_occurrences_are_whooshs(seed_index: frsearch.Index) -> None:
+    import numpy as np
+
+    segments = seed_index.engine().segments
+    docs = np.arange(segments.doc_count_all, dtype=np.int64)
     for term in ("xiaom", "etat", "lei"):
-        engine._terms.clear()
-        fresh = engine.positions("body", term, docs)
-        engine.term_data(term, ("title", "body"))
-        assert engine.positions("body", term, docs) == fresh
-        reader = engine.reader
-        m = reader.postings("body", term)
+        found: dict[int, list[int]] = {}
+        for key in segments.occurrences("body", term, docs).tolist():
+            found.setdefault(key >> 32, []).append(key & 0xFFFFFFFF)
+        m = segments.reader.postings("body", term)
         expected = {}
         while m.is_active():
             expected[m.id()] = list(m.value_as("positions"))
             m.next()
-        assert fresh == expected
+        assert found == expected
 
 
 def test_every_spelling_of_an_ordinal_finds_the_others() -> None:
@@ -394,7 +376,7 @@ def test_an_ordinal_written_with_a_space_is_one_query_word() -> None:
     assert parse_query("1 erreur").describe() == "(1 erreur)"
 
 
-# The engine's bulk helpers against the plain loops they replace.
+# The engine's array helpers against the plain loops they replace.
 
 def _plain_in_order(positions: list[list[int]], reach: int) -> bool:
     ends = set(positions[0])
@@ -405,10 +387,12 @@ def _plain_in_order(positions: list[list[int]], reach: int) -> bool:
     return True
 
 
-def test_in_order_agrees_with_the_plain_pairwise_check() -> None:
+def test_following_agrees_with_the_plain_pairwise_check() -> None:
     import random
 
-    from frsearch.search import _in_order
+    import numpy as np
+
+    from frsearch.segments import following
 
     rng = random.Random(7)
     for _ in range(3000):
@@ -418,29 +402,29 @@ def test_in_order_agrees_with_the_plain_pairwise_check() -> None:
             for _ in range(rng.randint(1, 4))
         ]
         reach = rng.choice([1, 1, 2, 3, 5, 50])
-        assert _in_order(positions, reach) == _plain_in_order(positions, reach)
+        docnum = rng.randint(0, 5)  # occurrences are document << 32 | position
+        keys = [np.array([(docnum << 32) | p for p in found], dtype=np.int64) for found in positions]
+        expected = [docnum] if _plain_in_order(positions, reach) else []
+        assert following(keys, reach).tolist() == expected
 
 
-def test_best_orders_by_score_then_docnum_like_a_full_sort() -> None:
+def test_top_orders_by_score_then_docnum_like_a_full_sort() -> None:
     import random
 
-    from frsearch.search import _best
+    import numpy as np
+
+    from frsearch.ranking import top
 
     rng = random.Random(11)
     for _ in range(2000):
         scores = {rng.randint(0, 500): float(rng.randint(0, 15)) for _ in range(rng.randint(0, 200))}
-        first = set(rng.sample(sorted(scores), min(len(scores), 3))) if rng.random() < 0.3 else set()
         k = rng.randint(1, 40)
-        expected = sorted(scores.items(), key=lambda kv: (kv[0] not in first, -kv[1], kv[0]))[:k]
-        assert _best(scores, k, first) == expected
-
-
-def test_add_into_sums_and_keeps_the_order_of_new_documents() -> None:
-    from frsearch.search import _add_into
-
-    total = {5: 1.0, 2: 0.5}
-    _add_into(total, {9: 2.0, 2: 0.25, 1: 3.0})
-    assert list(total.items()) == [(5, 1.0), (2, 0.75), (9, 2.0), (1, 3.0)]
+        expected = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        dense = np.zeros(501)
+        docs = np.array(sorted(scores), dtype=np.int64)
+        dense[docs] = [scores[d] for d in docs.tolist()]
+        best, values = top(dense, docs, k)
+        assert list(zip(best.tolist(), values.tolist())) == expected
 
 
 @pytest.fixture
@@ -461,18 +445,14 @@ def test_idf_coordination_counts_each_word_by_its_idf(rare_and_common: frsearch.
     query = "chat ornithorynque"
     engine.options = replace(engine.options, coordination=0.0)
     plain = {h.id: h.score for h in engine.search(query, limit=20)}
-    rare_idf, common_idf = engine.idf(1), engine.idf(11)
+    rare_idf, common_idf = engine.scorer.idf(1), engine.scorer.idf(11)
     assert rare_idf > common_idf
-    engine.options = replace(engine.options, coordination=0.6, coordination_mode="idf")
+    engine.options = replace(engine.options, coordination=0.6)
     scores = {h.id: h.score for h in engine.search(query, limit=20)}
     total = rare_idf + common_idf
     # Missing the common word costs little; missing the rare one costs a lot.
     assert scores["rare"] == pytest.approx(plain["rare"] * (rare_idf / total) ** 0.6)
     assert scores["chat-seul"] == pytest.approx(plain["chat-seul"] * (common_idf / total) ** 0.6)
-    engine.options = replace(engine.options, coordination_mode="count")
-    counted = {h.id: h.score for h in engine.search(query, limit=20)}
-    assert counted["rare"] == pytest.approx(plain["rare"] * 0.5**0.6)
-    assert counted["chat-seul"] == pytest.approx(plain["chat-seul"] * 0.5**0.6)
 
 
 def test_idf_exponent_raises_bm25_idf_to_a_power(rare_and_common: frsearch.Index) -> None:
@@ -480,13 +460,13 @@ def test_idf_exponent_raises_bm25_idf_to_a_power(rare_and_common: frsearch.Index
     from dataclasses import replace
 
     engine = rare_and_common.engine()
-    n = engine.doc_count
+    n = engine.segments.doc_count
     bm25_idf = math.log(1.0 + (n - 11 + 0.5) / (11 + 0.5))
     engine.options = replace(engine.options, idf_exponent=1.0)
-    assert engine.idf(11) == pytest.approx(bm25_idf)
+    assert engine.scorer.idf(11) == pytest.approx(bm25_idf)
     one = engine.search("chat").hits[0]
     engine.options = replace(engine.options, idf_exponent=1.5)
-    assert engine.idf(11) == pytest.approx(bm25_idf**1.5)
+    assert engine.scorer.idf(11) == pytest.approx(bm25_idf**1.5)
     raised = engine.search("chat").hits[0]
     assert raised.id == one.id
     assert raised.score == pytest.approx(one.score * bm25_idf**0.5)
@@ -496,12 +476,13 @@ def test_snippets_are_the_same_when_long_texts_are_searched_by_counted_spans(
     seed_index: frsearch.Index, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import frsearch.search
+    import frsearch.snippets
 
     queries = ["etats unis", "Lei Jun blacklist", "Xiaomi chine", "données personnelles facebook", "13e"]
     runs = []
     for threshold in (10**9, 0):
         monkeypatch.setattr(frsearch.search, "COUNTED_SPANS_CHARS", threshold)
-        seed_index.engine()._terms.clear()
+        monkeypatch.setattr(frsearch.snippets, "COUNTED_SPANS_CHARS", threshold)
         runs.append([
             [(h.id, h.snippet, h.title_spans) for h in seed_index.search(q)] for q in queries
         ])
@@ -543,7 +524,6 @@ def test_three_query_words_side_by_side_and_related_forms_earn_the_proximity_bon
 
     def scores(query: str, **options: object) -> dict[str, float]:
         engine.options = replace(frsearch.SearchOptions(), **options)
-        engine._scores.clear()
         return {hit.id: hit.score for hit in engine.search(query)}
 
     # Three words in a row: only d0 has them, both documents have both pairs.
@@ -551,8 +531,9 @@ def test_three_query_words_side_by_side_and_related_forms_earn_the_proximity_bon
     tripled = scores("prime annuelle exceptionnelle", proximity_triple_weight=0.3)
     assert tripled["d0"] > without["d0"] and tripled["d1"] == pytest.approx(without["d1"])
     # "démission" stands for "démissionner" (a related form) in the proximity bonus too.
-    plain = scores("salarié démissionner", proximity_expansions=False)
-    related = scores("salarié démissionner", proximity_expansions=True)
+    # d2 has "salarié démission" side by side, not "salarié démissionner": it earns the bonus.
+    plain = scores("salarié démissionner", proximity_weight=0.0)
+    related = scores("salarié démissionner")
     assert related["d2"] > plain["d2"]
 
 
