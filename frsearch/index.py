@@ -9,20 +9,10 @@ contents atomically: a run that is killed leaves the last committed index.
 from __future__ import annotations
 
 import errno
-import gc
-import io
-import json
 import os
-import pickle
-import re
-import shutil
 import stat as statmod
-import struct
 import threading
 import time
-import traceback
-import warnings
-import zlib
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
@@ -39,7 +29,6 @@ from frsearch.analysis import FrenchAnalyzer, FrenchPositions
 from frsearch.codec import LeanMpWriter, LeanSegmentWriter, LeanW3Codec
 from frsearch.documents import (
     MAX_FILE_SIZE,
-    SURROGATE_RE,
     SUPPORTED_SUFFIXES,
     Document,
     SkippedFile,
@@ -52,8 +41,9 @@ from frsearch.errors import (
     IndexLockedError,
     IndexNotFoundError,
 )
-from frsearch.postings import DamagedArrays
+from frsearch import store
 from frsearch.storage import PrivateTempRamStorage
+from frsearch.store import FORMAT_VERSION, INDEX_NAME, META_FILE, decode_key as _decode_key, encode_key as _encode_key
 
 if TYPE_CHECKING:
     from frsearch.ranking import SearchOptions
@@ -70,13 +60,8 @@ PARALLEL_BATCH = 256
 #: for 2-3 % more time (sort runs are cheap to spill since LeanPostingPool).
 WRITER_LIMIT_MB = 64
 
-#: Bumped whenever what is written to disk changes; an index of another format must be rebuilt.
-FORMAT_VERSION = 3
 DEFAULT_INDEX_DIR = ".frsearch"
-META_FILE = "frsearch.json"
-INDEX_NAME = "MAIN"
 KIND_FILE = "file"
-_SEGMENT_FILE_RE = re.compile(rf"{INDEX_NAME}_[0-9a-z]+\.")
 KIND_DOC = "doc"
 #: How long creating or wiping an index waits for another process that holds its write lock.
 CREATE_WAIT = 30.0
@@ -179,7 +164,7 @@ class Index:
             self._storage = PrivateTempRamStorage()
             self._ix = self._storage.create_index(make_schema(), indexname=INDEX_NAME)
             return
-        if self._exists():
+        if store.exists(self.path):
             self._ix = self._open(create)
         elif create:
             self._ix = self._create()
@@ -193,30 +178,9 @@ class Index:
         """Open an existing index; IndexNotFoundError when there is none."""
         return cls(path, create=False)
 
-    def _exists(self) -> bool:
-        assert self.path is not None
-        if not os.path.isdir(self.path):
-            return False
-        return os.path.exists(os.path.join(self.path, META_FILE)) or any(
-            name.startswith(f"_{INDEX_NAME}_") for name in os.listdir(self.path)
-        )
-
-    def _read_meta(self) -> dict[str, Any]:
-        assert self.path is not None
-        try:
-            with open(os.path.join(self.path, META_FILE), encoding="utf-8") as handle:
-                meta = json.load(handle)
-            if not isinstance(meta, dict):
-                raise ValueError("not an object")
-            return meta
-        except FileNotFoundError:
-            raise IndexFormatError(f"{self.path} is not a frsearch index (no {META_FILE})") from None
-        except (OSError, ValueError) as exc:
-            raise IndexFormatError(f"cannot read {META_FILE} in {self.path}: {exc}") from None
-
     def _open(self, create: bool = False) -> Any:
         assert self.path is not None
-        meta = self._read_meta()
+        meta = store.read_meta(self.path)
         if meta.get("format") != FORMAT_VERSION:
             raise IndexFormatError(
                 f"the index in {self.path} has format {meta.get('format')!r}, "
@@ -229,7 +193,7 @@ class Index:
             ix.doc_count_all()
             return ix
         except whoosh_index.EmptyIndexError:
-            if self._has_segments():
+            if store.has_segments(self.path):
                 raise IndexFormatError(f"the index in {self.path} has no table of contents") from None
             # frsearch.json is written before the first table of contents: a run was
             # stopped while creating the index, and nothing was ever committed.
@@ -244,61 +208,21 @@ class Index:
                 raise
             raise damage from None
 
-    def _has_segments(self) -> bool:
-        assert self.path is not None
-        return any(_SEGMENT_FILE_RE.match(name) for name in os.listdir(self.path))
-
     def _commit(self, writer: Any, **options: Any) -> None:
         """Commit, then note the size of each file of the live segments in frsearch.json.
 
         Segment files never change once written, so a size that differs later,
-        or a file that is gone, is damage: _check_segments reports it when the
+        or a file that is gone, is damage: store.check_segments reports it when the
         index is opened instead of when a query happens to read that part.
         """
         self._reading(lambda: writer.commit(**options))
-        if self.path is None:
-            return
-        try:
-            names = os.listdir(self.path)
-            segments: dict[str, dict[str, int]] = {}
-            for segment in self._ix._segments():
-                prefix = segment.segment_id() + "."
-                segments[segment.segment_id()] = {
-                    name: os.stat(os.path.join(self.path, name)).st_size
-                    for name in names if name.startswith(prefix)
-                }
-            self._write_meta(segments)
-        except (OSError, FrsearchError):
-            pass  # another run changed the index meanwhile: its own commit records it
+        if self.path is not None:
+            store.record_segments(self.path, self._ix)
 
     def _check_segments(self, ix: Any) -> None:
         """IndexFormatError when a file of a live segment is missing or has another size."""
-        if self.path is None:
-            return  # in memory: nothing on disk to check
-        recorded = self._read_meta().get("segments")
-        if not isinstance(recorded, dict):
-            return
-        try:
-            live = [segment.segment_id() for segment in ix._segments()]
-        except Exception as exc:
-            damage = self._damage(exc)
-            if damage is None:
-                raise
-            raise damage from None
-        for segment_id in live:
-            files = recorded.get(segment_id)
-            if not isinstance(files, dict):
-                continue  # committed by a run that could not record it: nothing to compare
-            for name, size in files.items():
-                try:
-                    actual = os.stat(os.path.join(self.path, name)).st_size
-                except FileNotFoundError:
-                    raise IndexFormatError(f"the index in {self.path} is damaged ({name} is missing)") from None
-                if actual != size:
-                    raise IndexFormatError(
-                        f"the index in {self.path} is damaged ({name} has {actual:,} bytes, "
-                        f"{size:,} were written)"
-                    )
+        if self.path is not None:  # in memory: nothing on disk to check
+            store.check_segments(self.path, ix, self._damage)
 
     def _create(self, *, wipe: bool = False) -> Any:
         """Create the index (or wipe an unreadable one and create it) under the write lock.
@@ -316,17 +240,17 @@ class Index:
                     f"another process is writing to the index in {self.path} (waited {CREATE_WAIT:g} s)"
                 )
             try:
-                if self._exists():
+                if store.exists(self.path):
                     try:  # created (or repaired) by another run meanwhile
                         return self._open()
                     except (IndexFormatError, IndexNotFoundError):
-                        if not wipe and self._has_segments():
+                        if not wipe and store.has_segments(self.path):
                             raise
                 if wipe:
-                    self._wipe()
+                    store.wipe(self.path)
                 # frsearch.json first: a directory with it and no table of contents is
                 # an index whose creation was interrupted, which the next run completes.
-                self._write_meta()
+                store.write_meta(self.path)
                 return storage.create_index(make_schema(), indexname=INDEX_NAME)
             finally:
                 lock.release()
@@ -336,42 +260,11 @@ class Index:
                 hint="Choose another place with --index DIR.",
             ) from None
 
-    def _write_meta(self, segments: dict[str, dict[str, int]] | None = None) -> None:
-        assert self.path is not None
-        from frsearch._version import __version__
-
-        meta: dict[str, Any] = {"format": FORMAT_VERSION, "frsearch": __version__, "created": time.time()}
-        if segments is not None:
-            try:
-                meta["created"] = self._read_meta().get("created", meta["created"])
-            except FrsearchError:
-                pass
-            meta["segments"] = segments
-        tmp = os.path.join(self.path, META_FILE + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(meta, handle)
-        os.replace(tmp, os.path.join(self.path, META_FILE))
-
-    def _wipe(self) -> None:
-        """Remove every file of this index directory (for a rebuild of an unreadable index)."""
-        assert self.path is not None
-        for name in os.listdir(self.path):
-            full = os.path.join(self.path, name)
-            if name == f"{INDEX_NAME}_WRITELOCK":
-                continue  # held by this process while it wipes
-            if name == META_FILE or name.startswith((f"_{INDEX_NAME}_", f"{INDEX_NAME}_")) or (
-                name.endswith((".seg", ".trm", ".pst", ".vps", ".fln", ".sto", ".col", ".toc", ".tmp"))
-            ):
-                if os.path.isdir(full):
-                    shutil.rmtree(full)
-                else:
-                    os.remove(full)
-
     def close(self) -> None:
         """Release open files. The index can be used again afterwards (files reopen)."""
         with self._lock:
             if self._damaged:
-                _collect_orphans()
+                store.collect_orphans()
             if self.path is None:
                 self._storage.remove_temp_folder()  # the documents stay
             self._drop_engine()
@@ -400,26 +293,12 @@ class Index:
     # -- damage ------------------------------------------------------------
 
     def _damage(self, exc: BaseException) -> IndexFormatError | None:
-        """The IndexFormatError an exception from reading the index stands for, or None.
-
-        Damaged files surface as many kinds of exceptions from Whoosh and the
-        modules it decodes with; those become one IndexFormatError with the
-        rebuild hint. frsearch's own errors, and errors of the environment (no
-        permission, disk full), are not damage and pass unchanged.
-        """
-        if self.path is None or isinstance(exc, FrsearchError):
-            return None
-        if isinstance(exc, OSError):
-            if exc.errno in _ENVIRONMENT_ERRNOS:
-                return None
-            damaged = isinstance(exc, FileNotFoundError) or _raised_in_whoosh(exc)
-        else:
-            damaged = isinstance(exc, _DECODING_ERRORS) or _raised_in_whoosh(exc)
-        if not damaged:
-            return None
-        _close_files_left_open(exc)
-        self._damaged = True
-        return IndexFormatError(f"the index in {self.path} is damaged ({_describe(exc)})")
+        """The IndexFormatError an exception from reading the index stands for, or None
+        (see store.damage_error)."""
+        found = store.damage_error(self.path, exc)
+        if found is not None:
+            self._damaged = True
+        return found
 
     def _reading(self, action: Callable[[], Any]) -> Any:
         """Run ``action`` (which reads the index); damaged files become IndexFormatError."""
@@ -608,7 +487,7 @@ class Index:
         if self.path is None:
             return
         for name in os.listdir(self.path):
-            if _TOC_TEMP_RE.fullmatch(name) or name == META_FILE + ".tmp":
+            if store.TOC_TEMP_RE.fullmatch(name) or name == META_FILE + ".tmp":
                 try:
                     os.remove(os.path.join(self.path, name))
                 except OSError:
@@ -837,65 +716,6 @@ class Index:
             return index
 
 
-# Errors of the environment, not of the index: reported as they are, never as damage.
-_ENVIRONMENT_ERRNOS = frozenset(
-    code
-    for code in (
-        errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EMFILE, errno.ENFILE,
-        errno.ENOMEM, getattr(errno, "EDQUOT", None), errno.EINTR,
-    )
-    if code is not None
-)
-# What decoding damaged bytes raises, in Whoosh or in the modules it decodes with.
-_DECODING_ERRORS = (
-    EOFError, struct.error, zlib.error, pickle.UnpicklingError, UnicodeDecodeError, DamagedArrays,
-)
-_WHOOSH_DIR = os.path.dirname(whoosh_index.__file__) + os.sep
-
-
-def _raised_in_whoosh(exc: BaseException) -> bool:
-    """Whether the exception was raised inside Whoosh's code (where damaged files are read)."""
-    tb = exc.__traceback__
-    last = None
-    while tb is not None:
-        last = tb
-        tb = tb.tb_next
-    return last is not None and last.tb_frame.f_code.co_filename.startswith(_WHOOSH_DIR)
-
-
-def _close_files_left_open(exc: BaseException) -> None:
-    """Close the index files Whoosh had opened when it failed on damaged bytes.
-
-    Whoosh does not close them on that path (a compound segment file whose
-    directory cannot be read, for instance); they would stay open until the
-    garbage collector finds them. Only files held by Whoosh's own frames are closed.
-    """
-    from whoosh.filedb.structfile import StructFile
-
-    tb = exc.__traceback__
-    while tb is not None:
-        frame = tb.tb_frame
-        if frame.f_code.co_filename.startswith(_WHOOSH_DIR):
-            for value in list(frame.f_locals.values()):
-                if isinstance(value, (StructFile, io.IOBase)):
-                    try:
-                        value.close()
-                    except Exception:
-                        pass
-        tb = tb.tb_next
-    # Readers Whoosh had half built (one per segment file) are reachable only from
-    # the failed frames: drop those frames and let the collector close their files.
-    traceback.clear_frames(exc.__traceback__)
-    _collect_orphans()
-
-
-def _collect_orphans() -> None:
-    """Close, without a warning for each, the files of readers Whoosh abandoned on damaged bytes."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
-
-
 def _abort(writer: Any) -> None:
     """Cancel a writer after an error, releasing the write lock whatever state it is in."""
     try:
@@ -920,29 +740,6 @@ def _stat_failure(path: str, exc: OSError, missing: str) -> str:
     if isinstance(exc, PermissionError):
         return "permission denied"
     return f"cannot be read ({exc.strerror or exc})"
-
-
-# A table of contents being written: Whoosh renames it to _MAIN_N.toc when it is complete.
-_TOC_TEMP_RE = re.compile(rf"_{INDEX_NAME}_\d+\.toc\..+")
-
-# Paths from os.walk carry undecodable bytes of file names as lone surrogates
-# (surrogateescape), which Whoosh cannot encode. Such ids and paths are stored as
-# NUL + their UTF-8 bytes (surrogates passed through) read as Latin-1: NUL never
-# occurs in a file name, so every other value is stored as it is, and the
-# mapping is exact both ways.
-_KEY_MARK = "\x00"
-
-
-def _encode_key(value: str) -> str:
-    if value.startswith(_KEY_MARK) or SURROGATE_RE.search(value):
-        return _KEY_MARK + value.encode("utf-8", "surrogatepass").decode("latin-1")
-    return value
-
-
-def _decode_key(value: str) -> str:
-    if value.startswith(_KEY_MARK):
-        return value[1:].encode("latin-1").decode("utf-8", "surrogatepass")
-    return value
 
 
 def _as_document(item: Document | dict[str, Any]) -> Document:
@@ -986,8 +783,3 @@ def _fields_of(doc: Document, kind: str, st: os.stat_result | None = None) -> di
         )
         fields["signature"] = f"{_signature(st)} {doc.hash}"
     return fields
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

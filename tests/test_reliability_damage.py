@@ -260,14 +260,14 @@ def test_damage_found_while_positions_are_read_in_place_is_reported(
     """A phrase reads positions in place from the mapped posting arrays; damage found there
     (while those arrays are still held by the failing frame) is the usual error, and the
     index can still be closed and reopened."""
-    from frsearch import postings, search
+    from frsearch import postings, segments
 
     where = damaged_copy(pristine, tmp_path, lambda where: None)
 
     def damaged(starts: object, lengths: object, size: int) -> None:
         raise postings.DamagedArrays("a posting arrays file has bad position offsets")
 
-    monkeypatch.setattr(search, "check_slices", damaged)
+    monkeypatch.setattr(segments, "check_slices", damaged)
     with frsearch.Index.open(where) as index:
         with pytest.raises(frsearch.IndexFormatError, match="damaged"):
             index.search('"États-Unis"')
