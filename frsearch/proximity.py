@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from frsearch.query import Node, Word, word_key
-from frsearch.segments import NO_DOCS, Segments, distinct_sorted, following, intersect, union
+from frsearch.segments import NO_DOCS, Segments, distinct_sorted, followed_in_fields, intersect, union
 
 if TYPE_CHECKING:
     from frsearch.ranking import QueryRun, SearchOptions
@@ -126,21 +126,17 @@ class Proximity:
         ``slop`` other words between each, any of each word's first expansions standing for it."""
         fields = words[0].fields  # type: ignore[union-attr]
         choices = [self._terms(w) for w in words]
-        found = []
-        for f in fields:
+
+        def occurrences_in(fieldname: str) -> list[np.ndarray] | None:
             keys = []
             for terms in choices:
-                merged = self._merged(f, terms, fields)
+                merged = self._merged(fieldname, terms, fields)
                 if not len(merged):
-                    break
+                    return None
                 keys.append(merged)
-            else:
-                near = following(keys, slop + 1)
-                if len(near):
-                    found.append(near)
-        if not found:
-            return NO_DOCS
-        return union(found)
+            return keys
+
+        return followed_in_fields(fields, slop, occurrences_in)
 
     def _terms(self, word: Node) -> list[str]:
         """The terms that stand for a word in the bonuses: its first expansions."""

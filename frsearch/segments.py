@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -22,7 +22,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from frsearch.postings import DamagedArrays, check_slices, open_arrays
 from frsearch.query import FIELDS
 
-__all__ = ["NO_DOCS", "NO_SCORES", "BoundedCache", "Segments", "TermVectors", "following", "intersect", "union"]
+__all__ = ["NO_DOCS", "NO_SCORES", "BoundedCache", "Segments", "TermVectors", "followed_in_fields", "following", "intersect", "union"]
 
 #: Postings (with their encoded positions) kept between searches.
 MAX_CACHED_POSTINGS = 3_000_000
@@ -281,22 +281,19 @@ class Segments:
     ) -> np.ndarray:
         """The documents (ascending) where ``terms`` occur in order in one of ``fields``, with at
         most ``slop`` other words between each; ``within`` limits the search to those."""
-        found = []
-        for f in fields:
+
+        def occurrences_in(fieldname: str) -> list[np.ndarray] | None:
             candidates = within
             for term in terms:
-                ids = self.term_vectors(term, fields).fields[f][0]
+                ids = self.term_vectors(term, fields).fields[fieldname][0]
                 candidates = ids if candidates is None else intersect(candidates, ids)
                 if not len(candidates):
-                    break
-            if candidates is not None and len(candidates):
-                keys = [self.occurrences(f, term, candidates) for term in terms]
-                docs = following(keys, slop + 1)
-                if len(docs):
-                    found.append(docs)
-        if not found:
-            return NO_DOCS
-        return union(found)
+                    return None
+            if candidates is None:
+                return None
+            return [self.occurrences(fieldname, term, candidates) for term in terms]
+
+        return followed_in_fields(fields, slop, occurrences_in)
 
 
 # ---------------------------------------------------------------------------
@@ -329,6 +326,22 @@ def distinct_sorted(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(values[1:], values[:-1], out=keep[1:])
     return values[keep]
+
+
+def followed_in_fields(
+    fields: Sequence[str], slop: int, occurrences_in: Callable[[str], list[np.ndarray] | None],
+) -> np.ndarray:
+    """The documents (ascending) where, in one of ``fields``, the occurrences of each word
+    (``occurrences_in(field)``, None when a word has none) follow the previous word's with at
+    most ``slop`` other words between."""
+    found = []
+    for f in fields:
+        keys = occurrences_in(f)
+        if keys:
+            docs = following(keys, slop + 1)
+            if len(docs):
+                found.append(docs)
+    return union(found) if found else NO_DOCS
 
 
 def following(keys: list[np.ndarray], reach: int) -> np.ndarray:
