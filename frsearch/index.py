@@ -479,7 +479,7 @@ class Index:
         for hit in results:
             hit.id = _decode_key(hit.id)
             if hit.path is not None:
-                hit.path = _decode_key(hit.path)
+                hit.path = hit.id  # a file's id is its absolute path: openable from anywhere
         return results
 
     def stats(self) -> dict[str, Any]:

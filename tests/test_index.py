@@ -79,12 +79,12 @@ def test_touched_but_identical_file_is_unchanged(seeds_copy: Path) -> None:
     assert index.index_paths([str(seeds_copy)]).unchanged == 5
 
 
-def test_paths_are_stored_as_given(tmp_path: Path, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hit_paths_are_absolute(tmp_path: Path, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(seeds_copy.parent)
     index = frsearch.Index(tmp_path / "idx")
     index.index_paths(["seeds"])
     hit = index.search("Singapour")[0]
-    assert hit.path == os.path.join("seeds", "004_772669a71db343fa.txt")
+    assert hit.path == str(seeds_copy / "004_772669a71db343fa.txt")
     assert hit.id == str(seeds_copy / "004_772669a71db343fa.txt")
 
 
