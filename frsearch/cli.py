@@ -21,7 +21,7 @@ from frsearch import __version__
 from frsearch.analysis import analyze
 from frsearch.documents import SURROGATE_RE, display_name
 from frsearch.errors import FrsearchError, IndexLockedError
-from frsearch.index import Index, default_index_path
+from frsearch.index import Index, check_paths, default_index_path
 from frsearch.paths import openable_path
 from frsearch.search import Hit, Snippet
 from frsearch.synonyms import load_synonyms
@@ -148,6 +148,7 @@ def index_command(
         frsearch index seeds/
         frsearch index --rebuild notes/ articles/
     """
+    check_paths(paths)  # a missing folder is an error before any index is created or changed
     location = index_path or default_index_path()
     index = Index.for_rebuild(location) if rebuild else Index(location)
     bar: Any = None
