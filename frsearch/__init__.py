@@ -16,6 +16,7 @@ from frsearch.errors import (
     IndexFormatError,
     IndexLockedError,
     IndexNotFoundError,
+    PathError,
     QueryError,
 )
 from frsearch.index import Index, SyncReport, default_index_path
@@ -38,6 +39,7 @@ __all__ = [
     "IndexLockedError",
     "IndexNotFoundError",
     "ParsedQuery",
+    "PathError",
     "QueryError",
     "SearchOptions",
     "SearchResults",

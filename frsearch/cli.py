@@ -21,7 +21,8 @@ from frsearch._version import __version__
 from frsearch.analysis import analyze
 from frsearch.documents import SURROGATE_RE, display_name
 from frsearch.errors import FrsearchError, IndexLockedError
-from frsearch.index import Index, default_index_path
+from frsearch.index import Index, check_paths, default_index_path
+from frsearch.paths import openable_path
 from frsearch.search import Hit, Snippet
 from frsearch.synonyms import load_synonyms
 
@@ -85,6 +86,23 @@ def _fail(message: str, hint: str | None = None) -> None:
     sys.exit(EXIT_ERROR)
 
 
+class _QueryCommand(click.Command):
+    """``frsearch query``: an unknown option is most likely a query word starting with ``-``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            word = next((a for a in given if a.startswith(exc.option_name)), exc.option_name)
+            words = " ".join(a for a in given if not a.startswith("--"))
+            raise click.UsageError(
+                f"no such option: {word}. A query starting with '-' (an exclusion) needs '--' "
+                f"before it: frsearch query -- \"{words}\"",
+                ctx,
+            ) from None
+
+
 index_option = click.option(
     "--index",
     "index_path",
@@ -130,6 +148,7 @@ def index_command(
         frsearch index seeds/
         frsearch index --rebuild notes/ articles/
     """
+    check_paths(paths)  # a missing folder is an error before any index is created or changed
     location = index_path or default_index_path()
     index = Index.for_rebuild(location) if rebuild else Index(location)
     bar: Any = None
@@ -180,14 +199,16 @@ def _open_for_reading(index_path: str | None) -> Index:
     return Index.open(index_path or default_index_path())
 
 
-@cli.command("query")
+@cli.command("query", cls=_QueryCommand)
 @click.argument("words", nargs=-1, required=True)
 @index_option
 @click.option("-n", "--limit", type=click.IntRange(min=1, max=10_000), default=10, show_default=True,
               help="Number of hits to show.")
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits first.")
-@click.option("--json", "as_json", is_flag=True, help="Print hits as one JSON array.")
-@click.option("--jsonl", "as_jsonl", is_flag=True, help="Print hits as JSON, one hit per line.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: total, suggestion, notes and the hits.")
+@click.option("--jsonl", "as_jsonl", is_flag=True,
+              help="Print JSON lines: the total, suggestion and notes, then one hit a line.")
 @click.option("--format", "fmt", type=click.Choice(["auto", "plain", "ansi", "html"]), default="auto",
               show_default=True,
               help="How highlights are shown: plain **markers**, ANSI bold colour, or HTML <mark>.")
@@ -228,13 +249,17 @@ def query_command(
     with _open_for_reading(index_path) as index:
         results = index.search(text, limit=limit, offset=offset, under=under, glob=glob_pattern, sort=sort,
                                synonyms=synonyms)
+    for hit in results:
+        hit.path = openable_path(hit.path)
     if as_json or as_jsonl:
-        rows = [hit.as_dict() for hit in results]
+        data = results.as_dict(explain=explain)
         if as_jsonl:
-            for row in rows:
-                click.echo(_json(row))
+            hits = data.pop("hits")
+            click.echo(_json({"type": "results", **data}))
+            for row in hits:
+                click.echo(_json({"type": "hit", **row}))
         else:
-            click.echo(_json(rows, indent=2))
+            click.echo(_json(data, indent=2))
     else:
         style = _style(fmt)
         if explain:
@@ -245,7 +270,7 @@ def query_command(
             for note in results.query.notes:
                 click.echo(f"note: {_safe(note)}", err=True)
         if not results.hits:
-            click.echo("No documents found.", err=True)
+            click.echo(_nothing_found(results.total, results.offset, limit), err=True)
         if results.suggestion:
             click.echo(f"Did you mean: {_safe(results.suggestion)}", err=True)
         for hit in results:
@@ -256,6 +281,18 @@ def query_command(
             first, last = results.offset + 1, results.offset + len(results.hits)
             click.echo(f"{first}-{last} of {results.total} documents", err=True)
     sys.exit(EXIT_FOUND if results.hits else EXIT_NOT_FOUND)
+
+
+def _nothing_found(total: int, offset: int, limit: int) -> str:
+    """What to say when a page has no hit: nothing matched, or the page is past the last one."""
+    if total == 0:
+        return "No documents found."
+    pages = -(-total // limit)
+    return (
+        f"No hits past the first {offset}: the query found {total} document"
+        + ("s" if total > 1 else "")
+        + f", {pages} page" + ("s" if pages > 1 else "") + f" of {limit}."
+    )
 
 
 def _style(fmt: str) -> str:
@@ -270,7 +307,12 @@ def highlight(text: str, spans: Iterable[tuple[int, int]], style: str) -> str:
     """Render highlighted spans of ``text`` as plain markers, ANSI or escaped HTML."""
     out: list[str] = []
     cursor = 0
-    escape = (lambda t: html.escape(_safe_snippet(t))) if style == "html" else _safe_snippet
+    if style == "html":
+        escape = lambda t: html.escape(_safe_snippet(t))  # noqa: E731
+    elif style == "plain":
+        escape = _escape_markers
+    else:
+        escape = _safe_snippet
     for start, end in spans:
         out.append(escape(text[cursor:start]))
         word = escape(text[start:end])
@@ -283,6 +325,15 @@ def highlight(text: str, spans: Iterable[tuple[int, int]], style: str) -> str:
         cursor = end
     out.append(escape(text[cursor:]))
     return "".join(out)
+
+
+_MARKER_RE = re.compile(r"[\\*]")
+
+
+def _escape_markers(text: str) -> str:
+    """Document text for plain output: its own ``*`` and ``\\`` are backslashed, so that only
+    frsearch's ``**`` markers mark a highlight (as in Markdown)."""
+    return _MARKER_RE.sub(lambda m: "\\" + m.group(), _safe_snippet(text))
 
 
 def _format_hit(hit: Hit, style: str) -> str:
@@ -307,6 +358,9 @@ def analyze_command(text: tuple[str, ...], as_json: bool) -> None:
         frsearch analyze "L'État a blacklisté les États-Unis"
     """
     words = analyze(" ".join(text), keep_stopwords=True)
+    if not words:
+        raise click.UsageError("nothing to analyze: give a text with at least one word, "
+                               'e.g. frsearch analyze "L\u2019État"')
     if as_json:
         rows = [
             {"word": w.original, "folded": w.folded, "term": w.term, "start": w.start,

@@ -356,6 +356,11 @@ def document_from_text(
     return Document(id=doc_id, title=_shorten(title, 200), body=body)
 
 
+def too_large(size: int, max_size: int) -> str:
+    """Why a file over the size limit is skipped."""
+    return f"too large ({size:,} bytes; the limit is {max_size:,})"
+
+
 def read_document(path: str, *, max_size: int = MAX_FILE_SIZE) -> Document:
     """Read one file into a Document, or raise SkippedFile with the reason."""
     kind = SUPPORTED_SUFFIXES.get(os.path.splitext(path)[1].lower())
@@ -372,7 +377,7 @@ def read_document(path: str, *, max_size: int = MAX_FILE_SIZE) -> Document:
                 )
             if stat.st_size > max_size:
                 raise SkippedFile(
-                    path, f"too large ({stat.st_size:,} bytes; the limit is {max_size:,})"
+                    path, too_large(stat.st_size, max_size)
                 )
             data = handle.read(max_size + 1)
     except SkippedFile:

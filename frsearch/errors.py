@@ -44,5 +44,11 @@ class QueryError(FrsearchError):
     """The query cannot be understood."""
 
 
+class PathError(FrsearchError):
+    """A file or folder given to index does not exist or cannot be read: nothing was changed."""
+
+    hint = "Check the path (a renamed folder, a typo, a drive not mounted?); the index was left as it was."
+
+
 class DocumentError(FrsearchError):
     """A document or file cannot be read or indexed."""

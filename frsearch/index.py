@@ -9,18 +9,19 @@ contents atomically: a run that is killed leaves the last committed index.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat as statmod
 import threading
 import time
 from dataclasses import dataclass, field
-from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
@@ -33,6 +34,7 @@ from frsearch.documents import (
     Document,
     SkippedFile,
     read_document,
+    too_large,
 )
 from frsearch.errors import (
     DocumentError,
@@ -40,6 +42,7 @@ from frsearch.errors import (
     IndexFormatError,
     IndexLockedError,
     IndexNotFoundError,
+    PathError,
 )
 from frsearch import store
 from frsearch.storage import PrivateTempRamStorage
@@ -48,7 +51,7 @@ from frsearch.store import FORMAT_VERSION, INDEX_NAME, META_FILE, decode_key as 
 if TYPE_CHECKING:
     from frsearch.ranking import SearchOptions
 
-__all__ = ["DEFAULT_INDEX_DIR", "FORMAT_VERSION", "Index", "SyncReport", "default_index_path"]
+__all__ = ["DEFAULT_INDEX_DIR", "FORMAT_VERSION", "Index", "SyncReport", "check_paths", "default_index_path"]
 
 #: A batch of at least this many documents, on disk, is indexed by PARALLEL_PROCS processes.
 PARALLEL_MIN_DOCS = 5000
@@ -59,6 +62,11 @@ PARALLEL_BATCH = 256
 #: the 121 MB benchmark build (two writer processes) peaks at 780 MiB instead of 941 MiB,
 #: for 2-3 % more time (sort runs are cheap to spill since LeanPostingPool).
 WRITER_LIMIT_MB = 64
+
+#: A folder sync commits every this many written documents, or every COMMIT_SECONDS, so that an
+#: interrupted first run keeps what it finished and a re-run resumes from there.
+COMMIT_DOCS = 2000
+COMMIT_SECONDS = 30.0
 
 DEFAULT_INDEX_DIR = ".frsearch"
 KIND_FILE = "file"
@@ -181,9 +189,20 @@ class Index:
     def _open(self, create: bool = False) -> Any:
         assert self.path is not None
         meta = store.read_meta(self.path)
-        if meta.get("format") != FORMAT_VERSION:
+        from frsearch._version import __version__
+
+        found = meta.get("format")
+        if isinstance(found, int) and not isinstance(found, bool) and found > FORMAT_VERSION:
             raise IndexFormatError(
-                f"the index in {self.path} has format {meta.get('format')!r}, "
+                f"the index in {self.path} was written by a newer frsearch "
+                f"({meta.get('frsearch', '?')}, format {found}); this frsearch {__version__} reads format "
+                f"{FORMAT_VERSION}",
+                hint="Upgrade frsearch (pip install -U frsearch), or rebuild the index with this one "
+                "(`frsearch index --rebuild PATH`).",
+            )
+        if found != FORMAT_VERSION:
+            raise IndexFormatError(
+                f"the index in {self.path} has format {found!r}, "
                 f"this frsearch reads format {FORMAT_VERSION}"
             )
         try:
@@ -386,7 +405,7 @@ class Index:
         for hit in results:
             hit.id = _decode_key(hit.id)
             if hit.path is not None:
-                hit.path = _decode_key(hit.path)
+                hit.path = hit.id  # a file's id is its absolute path: openable from anywhere
         return results
 
     def stats(self) -> dict[str, Any]:
@@ -473,25 +492,65 @@ class Index:
             if damage is None:
                 raise
             raise damage from exc
-        self._remove_debris()
+        if _holds_lock(writer):
+            self._remove_debris(own=writer.newsegment.segment_id())
         return writer
 
-    def _remove_debris(self) -> None:
-        """Remove what killed runs leave that Whoosh does not clean up itself.
+    def _remove_debris(self, own: str | None = None, *, failed: bool = False) -> None:
+        """Remove what failed or killed runs left, so that it can neither block nor fill the disk.
 
-        Called with the write lock held: a temporary table of contents
-        (``_MAIN_N.toc.<time>``) or ``frsearch.json.tmp`` then belongs to no
-        live process. (Partial segments go at the next commit, and the writer's
-        temporary folder when the next writer finishes.)
+        Called with the write lock held, so none of it belongs to a live writer
+        but the one holding the lock, whose new segment is ``own``: a temporary
+        table of contents (``_MAIN_N.toc.<time>``), ``frsearch.json.tmp``, the
+        files of segments that no table of contents lists (half-written by a
+        run that failed, for instance on a full disk), and after a ``failed``
+        write the temporary files in the writers' folder (a live writer has its
+        own there; Whoosh empties it when a writer finishes).
         """
         if self.path is None:
             return
+        try:
+            live: set[str] | None = {segment.segment_id() for segment in self._ix._segments()}
+        except Exception:
+            live = None  # no readable table of contents: its damage is reported elsewhere
+        debris = []
         for name in os.listdir(self.path):
             if store.TOC_TEMP_RE.fullmatch(name) or name == META_FILE + ".tmp":
-                try:
-                    os.remove(os.path.join(self.path, name))
-                except OSError:
-                    pass
+                debris.append(os.path.join(self.path, name))
+            elif live is not None and store.SEGMENT_FILE_RE.match(name):
+                segment_id = name.split(".", 1)[0]
+                if segment_id not in live and segment_id != own:
+                    debris.append(os.path.join(self.path, name))
+        temp = os.path.join(self.path, INDEX_NAME + ".tmp")
+        if failed and os.path.isdir(temp):
+            debris.extend(os.path.join(temp, name) for name in os.listdir(temp))
+        for path in debris:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+
+    def _abandon(self, writer: Any) -> None:
+        """After a failed write (a full disk, an error, Ctrl-C): cancel the writer and remove what
+        it wrote; the index stays at its last commit.
+
+        The writer may still write files while it cancels, so they are removed
+        after, under the lock taken again; if another run took it meanwhile, its
+        own start removes them (see _writer).
+        """
+        _abort(writer)
+        if self.path is None:
+            return
+        lock = self._ix.lock("WRITELOCK")
+        try:
+            if not lock.acquire(blocking=False):
+                return
+        except Exception:
+            return
+        try:
+            self._remove_debris(failed=True)
+        finally:
+            lock.release()
 
     def add(self, doc_id: str, title: str, body: str, **fields: Any) -> None:
         """Add one document, or replace the document with the same id."""
@@ -503,23 +562,26 @@ class Index:
         Each document is a :class:`Document` or a dict with ``id``, ``title``
         and ``body``; any other keys of a dict are kept and returned with hits.
         """
-        iterator = iter(documents)
-        head = list(islice(iterator, PARALLEL_MIN_DOCS))
+        # The same id twice in one batch: the last one wins, as with two add() calls (a writer's
+        # update_document only replaces documents of earlier commits).
+        latest: dict[str, Document] = {}
+        for item in documents:
+            doc = _as_document(item)
+            latest.pop(doc.id, None)
+            latest[doc.id] = doc
         procs = 1
-        if self.path is not None and len(head) >= PARALLEL_MIN_DOCS:
+        if self.path is not None and len(latest) >= PARALLEL_MIN_DOCS:
             procs = min(PARALLEL_PROCS, os.cpu_count() or 1)
         writer = self._writer(wait, procs=procs)
-        count = 0
         try:
-            for item in chain(head, iterator):
-                fields = _fields_of(_as_document(item), KIND_DOC)
+            for doc in latest.values():
+                fields = _fields_of(doc, KIND_DOC)
                 self._reading(lambda: writer.update_document(**fields))
-                count += 1
             self._commit(writer)
         except BaseException:
-            _abort(writer)
+            self._abandon(writer)
             raise
-        return count
+        return len(latest)
 
     def delete(self, doc_id: str, *, wait: float = 0.0) -> bool:
         """Delete a document by id; returns whether it was there."""
@@ -528,7 +590,7 @@ class Index:
             deleted = self._reading(lambda: writer.delete_by_term("id", _encode_key(doc_id)))
             self._commit(writer)
         except BaseException:
-            _abort(writer)
+            self._abandon(writer)
             raise
         return bool(deleted)
 
@@ -550,25 +612,33 @@ class Index:
         """
         started = time.monotonic()
         report = SyncReport()
-        candidates = list(self._walk(paths, report))
+        walk = _Walk()
+        candidates = list(self._walk(paths, report, walk))  # PathError before anything is written
         writer = self._writer(wait)
         try:
-            # A rebuild never reads the old segments (they may be damaged): it adds
-            # every file to a new segment and drops all the others when it commits.
-            deleted_before = writer.deleted_count()
+            # A rebuild never reads the old segments (they may be damaged): its first commit
+            # drops all of them (CLEAR) and keeps only the files it has indexed so far.
             known = {} if rebuild else self._reading(lambda: self._known_files(writer))
+            deleted_before = writer.deleted_count()
             seen: set[str] = set()
             total = len(candidates)
+            batch_started, written = time.monotonic(), 0
             for done, (shown, key) in enumerate(candidates, 1):
                 if key in seen:
                     continue
                 seen.add(key)
-                self._reading(lambda: self._sync_one(writer, shown, key, known.get(key), report, max_size,
-                                                     replace=not rebuild))
+                written += self._reading(lambda: self._sync_one(writer, shown, key, known.get(key), report,
+                                                                max_size, replace=not rebuild))
                 if progress:
                     progress(done, total)
+                if written >= COMMIT_DOCS or (written and time.monotonic() - batch_started > COMMIT_SECONDS):
+                    self._commit(writer, mergetype=CLEAR) if rebuild else self._commit(writer)
+                    rebuild = False  # the old segments are gone now; later batches add to this one
+                    writer = self._writer(wait)
+                    deleted_before = writer.deleted_count()
+                    batch_started, written = time.monotonic(), 0
             for key, (shown, _sig) in known.items():
-                if key not in seen and not os.path.lexists(key):
+                if key not in seen and walk.gone(key):
                     self._reading(lambda: writer.delete_by_term("id", _encode_key(key)))
                     report.removed.append(shown)
             if rebuild:
@@ -578,7 +648,7 @@ class Index:
             else:
                 self._commit(writer)
         except BaseException:
-            _abort(writer)
+            self._abandon(writer)
             raise
         report.seconds = time.monotonic() - started
         return report
@@ -593,20 +663,24 @@ class Index:
         max_size: int,
         *,
         replace: bool = True,
-    ) -> None:
+    ) -> int:
+        """Bring one file up to date; returns how many documents were written (0 or 1)."""
         try:
             st = os.stat(key)
         except OSError as exc:
             self._skip(writer, shown, key, known, _stat_failure(key, exc, "no longer exists"), report)
-            return
+            return 0
+        if st.st_size > max_size:  # also an indexed file when the limit was lowered since
+            self._skip(writer, shown, key, known, too_large(st.st_size, max_size), report)
+            return 0
         if known is not None and known[1].startswith(_signature(st) + " "):
             report.unchanged += 1
-            return
+            return 0
         try:
             doc = read_document(key, max_size=max_size)
         except SkippedFile as exc:
             self._skip(writer, shown, key, known, exc.reason, report)
-            return
+            return 0
         doc.path = shown
         doc.id = key
         write = writer.update_document if replace else writer.add_document
@@ -614,9 +688,10 @@ class Index:
             # Touched but identical: store the new signature, count it as unchanged.
             write(**_fields_of(doc, KIND_FILE, st))
             report.unchanged += 1
-            return
+            return 1
         write(**_fields_of(doc, KIND_FILE, st))
         (report.updated if known is not None else report.added).append(shown)
+        return 1
 
     @staticmethod
     def _skip(
@@ -655,34 +730,33 @@ class Index:
         finally:
             reader.close()
 
-    def _walk(self, paths: Sequence[str | os.PathLike[str]], report: SyncReport) -> Iterator[tuple[str, str]]:
-        """Yield (path as shown, absolute path) of every supported file under ``paths``."""
+    def _walk(
+        self, paths: Sequence[str | os.PathLike[str]], report: SyncReport, walk: "_Walk"
+    ) -> Iterator[tuple[str, str]]:
+        """Yield (path as shown, absolute path) of every supported file under ``paths``.
+
+        Every path given must exist and be readable (PathError otherwise, checked
+        before the first file is yielded); ``walk`` records the folders read.
+        """
+        given_paths = check_paths(paths)
         index_dir = os.path.abspath(self.path) if self.path else None
-        for given in paths:
-            given = os.fspath(given)
-            if isinstance(given, bytes):
-                given = os.fsdecode(given)
-            try:
-                st = os.stat(given)
-            except OSError as exc:
-                if not any(s.path == given for s in report.skipped):  # each reported once
-                    report.skipped.append(SkippedFile(given, _stat_failure(given, exc, "does not exist")))
-                continue
-            if statmod.S_ISDIR(st.st_mode):
-                yield from self._walk_dir(given, index_dir, report)
+        for given, is_dir in given_paths:
+            if is_dir:
+                yield from self._walk_dir(given, index_dir, report, walk)
             elif os.path.splitext(given)[1].lower() in SUPPORTED_SUFFIXES:
                 yield given, os.path.abspath(given)
             elif not any(s.path == given for s in report.skipped):
                 report.skipped.append(SkippedFile(given, "unsupported file type"))
 
     @staticmethod
-    def _walk_dir(top: str, index_dir: str | None, report: SyncReport) -> Iterator[tuple[str, str]]:
+    def _walk_dir(top: str, index_dir: str | None, report: SyncReport, walk: "_Walk") -> Iterator[tuple[str, str]]:
         def on_error(exc: OSError) -> None:
             report.skipped.append(
                 SkippedFile(exc.filename or top, f"folder cannot be read ({exc.strerror})")
             )
 
         for dirpath, dirnames, filenames in os.walk(top, onerror=on_error):
+            walk.read.add(os.path.abspath(dirpath))
             dirnames[:] = sorted(
                 d
                 for d in dirnames
@@ -716,11 +790,78 @@ class Index:
             return index
 
 
+def check_paths(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[str, bool]]:
+    """Each path given to index, as text, with whether it is a folder.
+
+    Raises PathError, naming the first path that does not exist or cannot be
+    read: a renamed folder or an unplugged drive must not empty the index.
+    """
+    checked: list[tuple[str, bool]] = []
+    for given in paths:
+        given = os.fspath(given)
+        if isinstance(given, bytes):
+            given = os.fsdecode(given)
+        try:
+            st = os.stat(given)
+            if statmod.S_ISDIR(st.st_mode):
+                with os.scandir(given):
+                    pass
+        except OSError as exc:
+            reason = _stat_failure(given, exc, "does not exist")
+            raise PathError(f"{given}: {reason}") from None
+        checked.append((given, statmod.S_ISDIR(st.st_mode)))
+    return checked
+
+
+class _Walk:
+    """The folders one sync really read, to tell a file that is gone from one never looked at."""
+
+    def __init__(self) -> None:
+        self.read: set[str] = set()
+
+    def gone(self, key: str) -> bool:
+        """Whether an indexed file was seen to be gone: its folder, or the nearest one of its
+        folders that still exists, was read in this run and the file is not on disk."""
+        if os.path.lexists(key):
+            return False
+        folder = os.path.dirname(key)
+        while folder not in self.read:
+            if os.path.lexists(folder):
+                return False  # a folder this run did not read (not given, hidden or unreadable)
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                return False
+            folder = parent
+        return True
+
+
+def _holds_lock(writer: Any) -> bool:
+    """Whether a writer still holds the index's write lock (it is released once it commits)."""
+    lock = getattr(writer, "writelock", None)
+    return lock is not None and getattr(lock, "fd", None) is not None
+
+
+def _close_files(obj: Any, depth: int = 3) -> None:
+    """Close the files a writer that failed half-way still holds (Whoosh's cancel stops at the
+    first error): its column, term and posting files, found among its parts."""
+    for value in list(vars(obj).values()) if hasattr(obj, "__dict__") else ():
+        if isinstance(value, (StructFile, io.IOBase)):
+            for close in (value.close, getattr(getattr(value, "file", None), "close", None)):
+                try:  # a StructFile's own close may fail before it closes its file (a full disk)
+                    if close is not None:
+                        close()
+                except Exception:
+                    pass
+        elif depth > 0 and type(value).__module__.startswith(("whoosh.", "frsearch.")):
+            _close_files(value, depth - 1)
+
+
 def _abort(writer: Any) -> None:
     """Cancel a writer after an error, releasing the write lock whatever state it is in."""
     try:
         writer.cancel()
     except Exception:
+        _close_files(writer)
         lock = getattr(writer, "writelock", None)
         if lock is not None and getattr(lock, "fd", None) is not None:
             try:

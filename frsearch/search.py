@@ -19,6 +19,7 @@ import numpy as np
 
 from frsearch.errors import QueryError
 from frsearch.expand import MAX_CORRECTED_WORDS, Expander, osa_distance
+from frsearch.paths import nfc
 from frsearch.query import FIELDS, Either, Group, ParsedQuery, Phrase, Word, parse_query
 from frsearch.ranking import QueryRun, Scorer, SearchOptions, top
 from frsearch.segments import Segments
@@ -120,6 +121,28 @@ class SearchResults:
             )
         return lines
 
+    def as_dict(self, explain: bool = False) -> dict[str, Any]:
+        """The results as plain data: what ``frsearch query --json`` prints.
+
+        ``total`` counts every matching document (hits are one page of them,
+        from ``offset``); ``suggestion`` is a corrected query or None; ``notes``
+        say what of the query was ignored or read otherwise; ``explain`` (when
+        asked) is how the query was read, line by line.
+        """
+        out: dict[str, Any] = {
+            "query": self.query.text,
+            "total": self.total,
+            "offset": self.offset,
+            "count": len(self.hits),
+            "suggestion": self.suggestion,
+            "notes": list(self.query.notes),
+            "feedback": list(self.feedback),
+        }
+        if explain:
+            out["explain"] = self.explain()
+        out["hits"] = [hit.as_dict() for hit in self.hits]
+        return out
+
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
 
@@ -217,16 +240,17 @@ class Engine:
         """
         ids = self.segments.column("id")
         paths = self.segments.column("path")
-        root = os.path.join(os.path.abspath(under), "") if under else None
+        root = nfc(os.path.join(os.path.abspath(under), "")) if under else None
+        glob = nfc(glob) if glob is not None else None
         keep = []
         for docnum in docs.tolist():
             path = paths[docnum]
             if not path:
                 continue  # a document added from the library, not a file
-            if root is not None and not ids[docnum].startswith(root):
+            if root is not None and not nfc(ids[docnum]).startswith(root):
                 continue
             if glob is not None:
-                target = path if "/" in glob else os.path.basename(path)
+                target = nfc(path if "/" in glob else os.path.basename(path))
                 if not fnmatch.fnmatchcase(target, glob):
                     continue
             keep.append(docnum)

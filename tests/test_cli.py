@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -84,13 +85,65 @@ def test_exit_codes(runner: CliRunner) -> None:
 
 def test_json_output(runner: CliRunner) -> None:
     run(runner, "index", "seeds")
-    result = run(runner, "query", "--json", "etats unis")
-    hits = json.loads(result.stdout)
+    result = run(runner, "query", "--json", "--limit", "2", "etats unsi")
+    data = json.loads(result.stdout)
+    assert data["total"] == 3 and data["offset"] == 0 and data["count"] == 2
+    assert data["suggestion"] == "États-Unis" and data["query"] == "etats unsi"
+    hits = data["hits"]
     first = hits[0]
     assert {"path", "title", "score", "snippet", "spans"} <= set(first)
     assert "États-Unis" in [first["snippet"][s:e] for s, e in first["spans"]]
-    lines = run(runner, "query", "--jsonl", "etats unis").stdout.splitlines()
-    assert [json.loads(line)["path"] for line in lines] == [h["path"] for h in hits]
+    assert "explain" not in data
+    lines = [json.loads(line) for line in run(runner, "query", "--jsonl", "--limit", "2", "etats unsi").stdout.splitlines()]
+    assert lines[0] == {"type": "results", **{k: v for k, v in data.items() if k != "hits"}}
+    assert [line["path"] for line in lines[1:]] == [h["path"] for h in hits]
+    assert {line["type"] for line in lines[1:]} == {"hit"}
+
+
+def test_json_carries_notes_and_explain(runner: CliRunner) -> None:
+    run(runner, "index", "seeds")
+    data = json.loads(run(runner, "query", "--json", "--explain", "Xiaomi (").stdout)
+    assert data["notes"] and any("unbalanced '('" in note for note in data["notes"])
+    assert data["explain"][0].startswith("query: ")
+
+
+def test_paths_open_from_where_the_user_is(runner: CliRunner, tmp_path: Path) -> None:
+    run(runner, "index", "seeds")
+    here = run(runner, "query", "--json", "Singapour")
+    assert json.loads(here.stdout)["hits"][0]["path"].startswith(os.path.join("seeds", ""))
+    Path("elsewhere").mkdir()
+    os.chdir("elsewhere")
+    for args in (["--json"], []):
+        out = run(runner, "query", "--index", "../.frsearch", *args, "Singapour").stdout
+        path = json.loads(out)["hits"][0]["path"] if args else out.splitlines()[1].split("  (score")[0].strip()
+        assert os.path.isabs(path) and Path(path).is_file(), path
+
+
+def test_page_past_the_end_says_how_many_hits(runner: CliRunner) -> None:
+    run(runner, "index", "seeds")
+    result = run(runner, "query", "--page", "99", "Xiaomi")
+    assert result.exit_code == 1
+    assert "No documents found" not in result.stderr
+    assert "found 5 documents, 1 page of 10" in result.stderr
+
+
+def test_query_starting_with_a_dash_explains_double_dash(runner: CliRunner) -> None:
+    run(runner, "index", "seeds")
+    result = runner.invoke(cli, ["query", "congé", "-payés"])
+    assert result.exit_code == 2
+    assert "frsearch query -- \"congé -payés\"" in result.stderr
+    assert run(runner, "query", "--", "Xiaomi -payés").exit_code == 0
+
+
+def test_analyze_nothing_is_an_error(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["analyze", ""])
+    assert result.exit_code == 2 and "nothing to analyze" in result.stderr
+
+
+def test_document_asterisks_cannot_pass_for_highlights() -> None:
+    text = "un **gras** et Xiaomi"
+    start = text.index("Xiaomi")
+    assert highlight(text, [(start, start + 6)], "plain") == "un \\*\\*gras\\*\\* et **Xiaomi**"
 
 
 def test_colour_only_when_asked_or_on_a_terminal(runner: CliRunner) -> None:
@@ -159,13 +212,13 @@ def test_filters_sorting_and_pages(runner: CliRunner) -> None:
     Path("notes").mkdir()
     Path("notes/xiaomi.md").write_text("# Notes sur Xiaomi\n\nXiaomi encore.", encoding="utf-8")
     run(runner, "index", "seeds", "notes")
-    paths = [h["path"] for h in json.loads(run(runner, "query", "--json", "--sort", "path", "Xiaomi").stdout)]
+    paths = [h["path"] for h in json.loads(run(runner, "query", "--json", "--sort", "path", "Xiaomi").stdout)["hits"]]
     assert paths == sorted(paths) and len(paths) == 6
-    only_md = json.loads(run(runner, "query", "--json", "--glob", "*.md", "Xiaomi").stdout)
+    only_md = json.loads(run(runner, "query", "--json", "--glob", "*.md", "Xiaomi").stdout)["hits"]
     assert [h["path"] for h in only_md] == [os.path.join("notes", "xiaomi.md")]
-    under = json.loads(run(runner, "query", "--json", "--under", "seeds", "Xiaomi").stdout)
+    under = json.loads(run(runner, "query", "--json", "--under", "seeds", "Xiaomi").stdout)["hits"]
     assert len(under) == 5
-    page2 = json.loads(run(runner, "query", "--json", "--sort", "path", "--limit", "2", "--page", "2", "Xiaomi").stdout)
+    page2 = json.loads(run(runner, "query", "--json", "--sort", "path", "--limit", "2", "--page", "2", "Xiaomi").stdout)["hits"]
     assert [h["path"] for h in page2] == paths[2:4]
     assert "3-4 of 6 documents" in run(runner, "query", "--limit", "2", "--page", "2", "Xiaomi").stderr
 
@@ -181,3 +234,15 @@ def test_shell_completion_as_documented() -> None:
         script = subprocess.run([exe], capture_output=True, text=True,
                                 env={**os.environ, "_FRSEARCH_COMPLETE": f"{shell}_source"})
         assert "_FRSEARCH_COMPLETE" in script.stdout, shell
+
+
+def test_filters_match_decomposed_file_names_typed_composed(runner: CliRunner) -> None:
+    folder = Path("notes") / unicodedata.normalize("NFD", "Été")
+    folder.mkdir(parents=True)
+    (folder / unicodedata.normalize("NFD", "café.md")).write_text("# Xiaomi au café\n\nXiaomi.", encoding="utf-8")
+    run(runner, "index", "seeds", "notes")
+    under = json.loads(run(runner, "query", "--json", "--under", "notes/Été", "Xiaomi").stdout)["hits"]
+    assert len(under) == 1
+    globbed = json.loads(run(runner, "query", "--json", "--glob", "café.md", "Xiaomi").stdout)["hits"]
+    assert [h["title"] for h in globbed] == ["Xiaomi au café"]
+    assert len(json.loads(run(runner, "query", "--json", "--glob", "notes/Été/*", "Xiaomi").stdout)["hits"]) == 1

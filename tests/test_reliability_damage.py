@@ -114,7 +114,7 @@ DAMAGE = {
     "frsearch.json not an object": write_meta("[1, 2, 3]"),
     "frsearch.json emptied": write_meta(""),
     "frsearch.json deleted": delete(META_FILE),
-    "format of a newer frsearch": write_meta(json.dumps({"format": FORMAT_VERSION + 1, "frsearch": "9.0"})),
+    "format of an older frsearch": write_meta(json.dumps({"format": FORMAT_VERSION - 1, "frsearch": "0.9"})),
     "format missing": write_meta(json.dumps({"frsearch": "0.1"})),
     "format as text": write_meta(json.dumps({"format": str(FORMAT_VERSION)})),
 }
