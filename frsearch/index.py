@@ -9,9 +9,9 @@ contents atomically: a run that is killed leaves the last committed index.
 from __future__ import annotations
 
 import errno
-import io
 import os
 import stat as statmod
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,7 +21,6 @@ from whoosh import index as whoosh_index
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.structfile import StructFile
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
@@ -539,6 +538,9 @@ class Index:
         own start removes them (see _writer).
         """
         _abort(writer)
+        failure = sys.exc_info()[1]
+        if failure is not None:  # files Whoosh's failed frames still hold (a full disk)
+            store.close_files_left_open(failure)
         if self.path is None:
             return
         lock = self._ix.lock("WRITELOCK")
@@ -552,9 +554,9 @@ class Index:
         finally:
             lock.release()
 
-    def add(self, doc_id: str, title: str, body: str, **fields: Any) -> None:
+    def add(self, id: str, title: str = "", body: str = "", **fields: Any) -> None:  # noqa: A002
         """Add one document, or replace the document with the same id."""
-        self.add_documents([Document(id=doc_id, title=title, body=body, fields=fields)])
+        self.add_documents([Document(id=id, title=title, body=body, fields=fields)])
 
     def add_documents(self, documents: Iterable[Document | dict[str, Any]], *, wait: float = 0.0) -> int:
         """Add or replace many documents in one commit; returns how many were written.
@@ -841,27 +843,12 @@ def _holds_lock(writer: Any) -> bool:
     return lock is not None and getattr(lock, "fd", None) is not None
 
 
-def _close_files(obj: Any, depth: int = 3) -> None:
-    """Close the files a writer that failed half-way still holds (Whoosh's cancel stops at the
-    first error): its column, term and posting files, found among its parts."""
-    for value in list(vars(obj).values()) if hasattr(obj, "__dict__") else ():
-        if isinstance(value, (StructFile, io.IOBase)):
-            for close in (value.close, getattr(getattr(value, "file", None), "close", None)):
-                try:  # a StructFile's own close may fail before it closes its file (a full disk)
-                    if close is not None:
-                        close()
-                except Exception:
-                    pass
-        elif depth > 0 and type(value).__module__.startswith(("whoosh.", "frsearch.")):
-            _close_files(value, depth - 1)
-
-
 def _abort(writer: Any) -> None:
     """Cancel a writer after an error, releasing the write lock whatever state it is in."""
     try:
         writer.cancel()
-    except Exception:
-        _close_files(writer)
+    except Exception as exc:
+        store.close_files_left_open(exc)  # cancelling a writer that failed writing can fail too
         lock = getattr(writer, "writelock", None)
         if lock is not None and getattr(lock, "fd", None) is not None:
             try:
@@ -892,25 +879,33 @@ def _as_document(item: Document | dict[str, Any]) -> Document:
             doc_id = data.pop("id")
         except KeyError:
             raise DocumentError("a document needs an 'id'") from None
-        return Document(
-            id=str(doc_id),
-            title=str(data.pop("title", "") or ""),
-            body=str(data.pop("body", "") or ""),
-            fields=data,
-        )
+        return Document(id=doc_id, title=data.pop("title", ""), body=data.pop("body", ""), fields=data)
     raise DocumentError(f"cannot index a {type(item).__name__}: give a Document or a dict")
+
+
+def _text_or_empty(value: Any, what: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise DocumentError(f"a document's {what} must be a string, not {type(value).__name__} ({value!r:.40})")
+    return value
 
 
 def _fields_of(doc: Document, kind: str, st: os.stat_result | None = None) -> dict[str, Any]:
     from frsearch.documents import clean_text
 
+    if not isinstance(doc.id, str):
+        raise DocumentError(
+            f"a document id must be a string, not {type(doc.id).__name__} ({doc.id!r:.40}): "
+            f"give str({doc.id!r:.40}) if that is what you mean"
+        )
     if not doc.id:
         raise DocumentError("a document needs a non-empty id")
     fields: dict[str, Any] = {
         "id": _encode_key(doc.id),
         "kind": kind,
-        "title": clean_text(doc.title or ""),
-        "body": clean_text(doc.body or ""),
+        "title": clean_text(_text_or_empty(doc.title, "title")),
+        "body": clean_text(_text_or_empty(doc.body, "body")),
     }
     if doc.fields:
         fields["fields"] = dict(doc.fields)

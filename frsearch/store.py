@@ -35,8 +35,8 @@ from frsearch.errors import FrsearchError, IndexFormatError
 from frsearch.postings import DamagedArrays
 
 __all__ = [
-    "FORMAT_VERSION", "INDEX_NAME", "META_FILE", "check_segments", "collect_orphans", "damage_error", "decode_key",
-    "encode_key", "exists", "has_segments", "read_meta", "record_segments", "wipe", "write_meta",
+    "FORMAT_VERSION", "INDEX_NAME", "META_FILE", "check_segments", "close_files_left_open", "collect_orphans",
+    "damage_error", "decode_key", "encode_key", "exists", "has_segments", "read_meta", "record_segments", "wipe", "write_meta",
 ]
 
 #: Bumped whenever what is written to disk changes; an index of another format must be rebuilt.
@@ -182,7 +182,7 @@ def _raised_in_whoosh(exc: BaseException) -> bool:
     return last is not None and last.tb_frame.f_code.co_filename.startswith(_WHOOSH_DIR)
 
 
-def _close_files_left_open(exc: BaseException) -> None:
+def close_files_left_open(exc: BaseException) -> None:
     """Close the index files Whoosh had opened when it failed on damaged bytes.
 
     Whoosh does not close them on that path (a compound segment file whose
@@ -233,7 +233,7 @@ def damage_error(path: str | None, exc: BaseException) -> IndexFormatError | Non
         damaged = isinstance(exc, _DECODING_ERRORS) or _raised_in_whoosh(exc)
     if not damaged:
         return None
-    _close_files_left_open(exc)
+    close_files_left_open(exc)
     return IndexFormatError(f"the index in {path} is damaged ({describe(exc)})")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import gc
 import io
 import json
 import os
@@ -129,12 +128,6 @@ def _corpus(folder: Path, count: int) -> None:
         (folder / f"doc{i:03}.txt").write_text(f"Document {i}\n\n{words}", encoding="utf-8")
 
 
-# Whoosh's column writer (compound.save_as_files) drops a file it could not write without closing
-# it: Python warns when it is collected. That file is removed with the rest of the debris.
-WHOOSH_UNCLOSED = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
-
-@WHOOSH_UNCLOSED
 @pytest.mark.parametrize("room", [0, 2_000, 60_000, 400_000])
 def test_a_full_disk_leaves_no_debris_and_the_last_commit(tmp_path: Path, seeds_copy: Path,
                                                           monkeypatch: pytest.MonkeyPatch, room: int) -> None:
@@ -158,10 +151,8 @@ def test_a_full_disk_leaves_no_debris_and_the_last_commit(tmp_path: Path, seeds_
         # With room again, the next run does the job.
         report = index.index_paths([seeds_copy, tmp_path / "big"])
         assert len(report.added) == 40 and len(index) == 45
-    gc.collect()  # Whoosh's dropped file is collected here, under this test's warning filter
 
 
-@WHOOSH_UNCLOSED
 def test_cli_full_disk_is_one_line(tmp_path: Path, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FRSEARCH_INDEX", raising=False)
@@ -172,7 +163,6 @@ def test_cli_full_disk_is_one_line(tmp_path: Path, seeds_copy: Path, monkeypatch
     result = runner.invoke(cli, ["index", "big"])
     assert result.exit_code == 2
     assert result.stderr == "frsearch: error: No space left on device\n"
-    gc.collect()
 
 
 # ---------------------------------------------------------------------------
@@ -244,3 +234,22 @@ def test_a_rebuild_in_batches_drops_the_old_documents_once(tmp_path: Path, seeds
         report = index.index_paths([tmp_path / "big", seeds_copy], rebuild=True)
         assert len(report.added) == 30 and len(index) == 30
         assert not index.search("kangourou").hits
+
+
+# ---------------------------------------------------------------------------
+# Library misuse is a FrsearchError with a clear message
+
+
+def test_library_misuse_gets_clear_errors() -> None:
+    with frsearch.Index() as index:
+        index.add(id="a", title="Titre", body="Un ornithorynque.")
+        assert [h.id for h in index.search("ornithorynque")] == ["a"]
+        with pytest.raises(frsearch.DocumentError, match="id must be a string, not int"):
+            index.add(123, "Titre", "Corps")
+        with pytest.raises(frsearch.DocumentError, match="id must be a string, not int"):
+            index.add_documents([{"id": 7, "title": "x", "body": "y"}])
+        with pytest.raises(frsearch.DocumentError, match="body must be a string, not bytes"):
+            index.add("b", "Titre", b"Corps")  # type: ignore[arg-type]
+        with pytest.raises(frsearch.DocumentError, match="needs an 'id'"):
+            index.add_documents([{"title": "x"}])
+        assert len(index) == 1
