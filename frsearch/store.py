@@ -36,7 +36,8 @@ from frsearch.postings import DamagedArrays
 
 __all__ = [
     "FORMAT_VERSION", "INDEX_NAME", "META_FILE", "check_segments", "close_files_left_open", "collect_orphans",
-    "damage_error", "decode_key", "encode_key", "exists", "has_segments", "read_meta", "record_segments", "wipe", "write_meta",
+    "damage_error", "decode_key", "encode_key", "exists", "has_segments", "read_meta", "record_segments", "wipe",
+    "write_meta",
 ]
 
 #: Bumped whenever what is written to disk changes; an index of another format must be rebuilt.
