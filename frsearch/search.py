@@ -21,11 +21,12 @@ from frsearch.errors import QueryError
 from frsearch.expand import MAX_CORRECTED_WORDS, Expander, osa_distance
 from frsearch.paths import nfc
 from frsearch.query import FIELDS, Either, Group, ParsedQuery, Phrase, Word, parse_query
-from frsearch.ranking import QueryRun, Scorer, SearchOptions, top
+from frsearch.ranking import QUESTION_WORDS, QueryRun, Scorer, SearchOptions, top
 from frsearch.segments import Segments
 from frsearch.snippets import COUNTED_SPANS_CHARS, Snippet, make_snippet, word_matches
 
 __all__ = [
+    "QUESTION_WORDS",
     "Either",
     "Engine",
     "Group",
