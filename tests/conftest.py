@@ -35,3 +35,10 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[frsearch.In
 def names(results: frsearch.SearchResults) -> list[str]:
     """File names of hits, in rank order."""
     return [Path(hit.path or hit.id).name for hit in results]
+
+
+def index_of(*bodies: str) -> frsearch.Index:
+    """An in-memory index of these bodies, with ids d0, d1..."""
+    index = frsearch.Index()
+    index.add_documents({"id": f"d{i}", "title": "", "body": body} for i, body in enumerate(bodies))
+    return index

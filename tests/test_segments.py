@@ -1,0 +1,89 @@
+"""Segments: postings, lengths and positions read as arrays, against Whoosh's own readers."""
+
+from __future__ import annotations
+
+import pytest
+
+import frsearch
+
+
+@pytest.mark.parametrize(
+    "words, slop",
+    [(["lei", "jun"], 0), (["etat", "unis"], 0), (["list", "noir", "etat"], 0),
+     (["xiaom", "patron"], 9), (["lei", "xiaom"], 3), (["jun", "lei"], 0), (["smartphon", "xiaom"], 5)],
+)
+def test_phrase_matching_agrees_with_whoosh(seed_index: frsearch.Index, words: list, slop: int) -> None:
+    from whoosh.query import Phrase as WhooshPhrase
+
+    from frsearch.query import FIELDS
+
+    engine = seed_index.engine()
+    ours = set(engine.segments.phrase_docs(words, slop, FIELDS).tolist())
+    theirs: set = set()
+    for field in ("title", "body"):
+        theirs |= set(WhooshPhrase(field, words, slop=slop + 1).docs(engine.searcher))
+    assert ours == theirs
+
+
+def test_bulk_posting_and_length_reads_match_whoosh(seed_index: frsearch.Index) -> None:
+    segments = seed_index.engine().segments
+    reader = segments.reader
+    for field in ("title", "body"):
+        assert segments.lengths(field) == [
+            reader.doc_field_length(d, field) for d in range(reader.doc_count_all())
+        ]
+        for term in list(reader.lexicon(field))[:200]:
+            m = reader.postings(field, term)
+            expected = {}
+            while m.is_active():
+                expected[m.id()] = m.weight()
+                m.next()
+            ids, tfs = segments.term_vectors(term.decode("utf-8"), (field,)).fields[field]
+            assert dict(zip(ids.tolist(), tfs.tolist())) == expected
+
+
+def test_positions_read_as_occurrences_are_whooshs(seed_index: frsearch.Index) -> None:
+    import numpy as np
+
+    segments = seed_index.engine().segments
+    docs = np.arange(segments.doc_count_all, dtype=np.int64)
+    for term in ("xiaom", "etat", "lei"):
+        found: dict[int, list[int]] = {}
+        for key in segments.occurrences("body", term, docs).tolist():
+            found.setdefault(key >> 32, []).append(key & 0xFFFFFFFF)
+        m = segments.reader.postings("body", term)
+        expected = {}
+        while m.is_active():
+            expected[m.id()] = list(m.value_as("positions"))
+            m.next()
+        assert found == expected
+
+
+def _plain_in_order(positions: list[list[int]], reach: int) -> bool:
+    ends = set(positions[0])
+    for following in positions[1:]:
+        ends = {q for q in following if any(0 < q - p <= reach for p in ends)}
+        if not ends:
+            return False
+    return True
+
+
+def test_following_agrees_with_the_plain_pairwise_check() -> None:
+    import random
+
+    import numpy as np
+
+    from frsearch.segments import following
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        span = rng.randint(1, 200)
+        positions = [
+            sorted(rng.sample(range(span), rng.randint(1, min(span, 60))))
+            for _ in range(rng.randint(1, 4))
+        ]
+        reach = rng.choice([1, 1, 2, 3, 5, 50])
+        docnum = rng.randint(0, 5)  # occurrences are document << 32 | position
+        keys = [np.array([(docnum << 32) | p for p in found], dtype=np.int64) for found in positions]
+        expected = [docnum] if _plain_in_order(positions, reach) else []
+        assert following(keys, reach).tolist() == expected
