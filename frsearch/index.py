@@ -788,6 +788,7 @@ class Index:
             index._lock = threading.RLock()
             index._searcher = None
             index._engine = None
+            index._options = None
             index.rebuild_unreadable()
             return index
 

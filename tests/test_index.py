@@ -134,6 +134,7 @@ def test_index_of_another_format_must_be_rebuilt(tmp_path: Path, seeds_copy: Pat
         frsearch.Index(where)
     rebuilt = frsearch.Index.for_rebuild(where)
     assert len(rebuilt.index_paths([str(seeds_copy)], rebuild=True).added) == 5
+    assert rebuilt.search("Singapour").hits and rebuilt.options == frsearch.SearchOptions()
     assert frsearch.Index.open(where).search("Singapour").hits
 
 
