@@ -298,7 +298,6 @@ class Engine:
             body = stored.get("body") or ""
             counts = None
             if len(body) > COUNTED_SPANS_CHARS:
-                one = np.array([docnum], dtype=np.int64)
-                counts = {t: len(self.segments.occurrences("body", t, one)) for t in termset}
+                counts = {t: len(self.segments.positions("body", t, docnum)) for t in termset}
             hit.snippet = make_snippet(body, termset, fragments, fragment_chars, counts, run.term_words())
         return hit

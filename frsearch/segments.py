@@ -276,6 +276,14 @@ class Segments:
             return NO_DOCS
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
+    def positions(self, fieldname: str, term: str, docnum: int) -> list[int]:
+        """The positions of a term in one field of one document (a hit's, for its snippet)."""
+        for (leaf, base), arrays in zip(self.leaves, self.posting_arrays()):
+            if base <= docnum < base + leaf.doc_count_all():
+                found = arrays.positions(fieldname, term.encode("utf-8"), [docnum - base])
+                return list(found.get(docnum - base, ()))
+        return []
+
     def phrase_docs(
         self, terms: list[str], slop: int, fields: Sequence[str], within: np.ndarray | None = None,
     ) -> np.ndarray:

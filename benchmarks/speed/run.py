@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import DEFAULT_QUERIES, ENGINES, HERE, dir_size, iter_corpus, load_queries  # noqa: E402
+from benchlib import DEFAULT_QUERIES, HERE, dir_size, iter_corpus, load_queries  # noqa: E402
 
 REPO = HERE.parent.parent
 WORKER = HERE / "worker.py"
@@ -65,11 +65,20 @@ def run_timed(
     }
 
 
+def systems(args: argparse.Namespace) -> list[tuple[str, str, str]]:
+    """(name, worker engine, Python) of each system timed: frsearch as installed for this
+    Python, the --baseline-python one (an older frsearch in its own environment), Whoosh."""
+    out = [("frsearch", "frsearch", sys.executable)]
+    if args.baseline_python:
+        out.insert(0, ("base", "frsearch", args.baseline_python))
+    return out + [("whoosh", "whoosh", sys.executable)]
+
+
 def run_worker(task: str, engine: str, index_dir: str, work: str, extra: list[str],
-               tag: str = "") -> dict[str, Any]:
+               tag: str = "", name: str | None = None, python: str = sys.executable) -> dict[str, Any]:
     """Run worker.py in a child process and return its JSON result plus wait4 numbers."""
-    result_file = os.path.join(work, f"{task}-{engine}{tag and '-' + tag}.json")
-    cmd = [sys.executable, str(WORKER), task, "--engine", engine, "--index", index_dir,
+    result_file = os.path.join(work, f"{task}-{name or engine}{tag and '-' + tag}.json")
+    cmd = [python, str(WORKER), task, "--engine", engine, "--index", index_dir,
            "--result", result_file, *extra]
     outer = run_timed(cmd, stdout=None)
     if outer["returncode"] != 0:
@@ -146,28 +155,27 @@ def part_build(args: argparse.Namespace, work: str) -> tuple[dict[str, Any], dic
     """Build each engine's index in its own child process."""
     out, dirs = {}, {}
     extra = ["--corpus", args.corpus] + (["--max-docs", str(args.max_docs)] if args.max_docs else [])
-    for engine in ENGINES:
-        index_dir = os.path.join(work, f"index-{engine}")
+    for name, engine, python in systems(args):
+        index_dir = os.path.join(work, f"index-{name}")
         os.makedirs(index_dir)
-        print(f"building {engine} index ...", file=sys.stderr, flush=True)
-        result = run_worker("build", engine, index_dir, work, extra)
+        print(f"building {name} index ...", file=sys.stderr, flush=True)
+        result = run_worker("build", engine, index_dir, work, extra, name=name, python=python)
         result["index_bytes"] = dir_size(index_dir)
         result["docs_per_s"] = result["docs"] / result["seconds"]
         result["text_mb_per_s"] = result["text_bytes"] / MB / result["seconds"]
-        out[engine], dirs[engine] = result, index_dir
+        out[name], dirs[name] = result, index_dir
     return out, dirs
 
 
 def part_query(args: argparse.Namespace, work: str, dirs: dict[str, str]) -> dict[str, Any]:
     """Query latency on each built index: one child process per engine and mode."""
-    out: dict[str, Any] = {}
-    for engine in ENGINES:
-        out[engine] = {}
-        for mode in ("plain", "snippets"):
-            print(f"timing queries on {engine} ({mode}) ...", file=sys.stderr, flush=True)
+    out: dict[str, Any] = {name: {} for name, _engine, _python in systems(args)}
+    for mode in ("plain", "snippets"):  # the systems in turn for each mode: alike in the load they meet
+        for name, engine, python in systems(args):
+            print(f"timing queries on {name} ({mode}) ...", file=sys.stderr, flush=True)
             extra = ["--queries", args.queries, "--repeat", str(args.repeat), "--group", args.whoosh_group,
                      "--mode", mode]
-            out[engine][mode] = run_worker("query", engine, dirs[engine], work, extra, tag=mode)
+            out[name][mode] = run_worker("query", engine, dirs[name], work, extra, tag=mode, name=name, python=python)
     return out
 
 
@@ -179,23 +187,33 @@ def part_cold(args: argparse.Namespace, dirs: dict[str, str]) -> dict[str, Any]:
     # Run from the indexes' folder: `python -c "import frsearch"` in a source checkout would
     # import the checkout instead of the install (and compile it each time where bytecode is not written).
     where = os.path.dirname(dirs["frsearch"])
-    return {
-        "query": args.cold_query,
-        "runs": args.cold_runs,
-        "frsearch_query": median_run(
-            [frsearch_command(), "query", "--index", dirs["frsearch"], args.cold_query], args.cold_runs, where),
-        "whoosh_query": median_run(
-            [py, "-c", WHOOSH_COLD.format(group=group), dirs["whoosh"], args.cold_query], args.cold_runs, where),
-        "frsearch_import": median_run([py, "-c", "import frsearch"], args.cold_runs, where),
-        "whoosh_import": median_run(
-            [py, "-c", "import whoosh.index, whoosh.qparser, whoosh.analysis"], args.cold_runs, where),
-        "python_startup": median_run([py, "-c", "pass"], args.cold_runs, where),
+    commands = {
+        "frsearch_query": [frsearch_command(), "query", "--index", dirs["frsearch"], args.cold_query],
+        "whoosh_query": [py, "-c", WHOOSH_COLD.format(group=group), dirs["whoosh"], args.cold_query],
+        "frsearch_import": [py, "-c", "import frsearch"],
+        "whoosh_import": [py, "-c", "import whoosh.index, whoosh.qparser, whoosh.analysis"],
+        "python_startup": [py, "-c", "pass"],
     }
+    if args.baseline_python:
+        base = args.baseline_python
+        commands["base_query"] = [frsearch_command(base), "query", "--index", dirs["base"], args.cold_query]
+        commands["base_import"] = [base, "-c", "import frsearch"]
+    # One process of each command in turn, args.cold_runs times: alike in the load they meet.
+    runs = {key: [] for key in commands}
+    for _ in range(args.cold_runs):
+        for key, cmd in commands.items():
+            runs[key].append(median_run(cmd, 1, where))
+    out: dict[str, Any] = {"query": args.cold_query, "runs": args.cold_runs}
+    for key, found in runs.items():
+        times = [r["runs"][0] for r in found]
+        codes = sorted({code for r in found for code in r["exit_codes"]})
+        out[key] = {"median": statistics.median(times), "min": min(times), "runs": times, "exit_codes": codes}
+    return out
 
 
-def frsearch_command() -> str:
-    """The frsearch console script next to this Python, else the one on PATH."""
-    local = Path(sys.executable).parent / "frsearch"
+def frsearch_command(python: str = sys.executable) -> str:
+    """The frsearch console script next to a Python, else the one on PATH."""
+    local = Path(python).parent / "frsearch"
     return str(local) if local.exists() else (shutil.which("frsearch") or "frsearch")
 
 
@@ -245,17 +263,45 @@ def _fmt(value: float | None, digits: int) -> str:
 
 
 def print_table(res: dict[str, Any]) -> None:
-    """Engines side by side, with a frsearch/whoosh ratio column."""
-    rows: list[tuple[str, float | None, float | None, int] | str] = []
+    """Engines side by side, with a frsearch/whoosh ratio column (and with --baseline-python,
+    the baseline frsearch and a frsearch/baseline ratio)."""
     m = res["machine"]
     print(f"\nmachine: {m['cores']} cores ({m['usable_cores']} usable), {m['cpu_model']}, "
           f"{m['memory_gb']} GB, Python {m['python']}, whoosh {m['whoosh']}, frsearch {m['frsearch']} "
           f"({m['git_commit']}, {m['git_dirty_files']} changed files in frsearch/); "
           f"load {m['load_avg_start'][0]:.2f} at start, {res['load_avg_end'][0]:.2f} at end")
+    if res.get("baseline_python"):
+        print(f"baseline: frsearch as installed for {res['baseline_python']}")
     b = res.get("build")
     if b:
-        f, w = b["frsearch"], b["whoosh"]
+        f = b["frsearch"]
         print(f"corpus: {res['corpus']}  {f['docs']:,} docs, {f['text_bytes'] / MB:.1f} MB of text")
+    rows = _rows(res, "frsearch")
+    base = _rows(res, "base") if res.get("baseline_python") else None
+    head = f"{'':36} {'frsearch':>12} {'whoosh':>12} {'ratio f/w':>10}"
+    print("\n" + head + (f" {'baseline':>12} {'f/base':>8}" if base else ""))
+    for i, row in enumerate(rows):
+        if isinstance(row, str):
+            print(row)
+            continue
+        label, a, bb, digits = row
+        line = f"  {label:34} {_fmt(a, digits):>12} {_fmt(bb, digits):>12} {_ratio(a, bb):>10}"
+        if base:
+            other = base[i]
+            assert not isinstance(other, str)
+            line += f" {_fmt(other[1], digits):>12} {_ratio(a, other[1]):>8}"
+        print(line)
+    fl = res.get("files")
+    if fl:
+        print(f"  (full: {fl['full']['summary']!r}; no change: {fl['nochange']['summary']!r})")
+
+
+def _rows(res: dict[str, Any], name: str) -> list[tuple[str, float | None, float | None, int] | str]:
+    """The table's rows for one frsearch (``name``: frsearch or base) next to Whoosh."""
+    rows: list[tuple[str, float | None, float | None, int] | str] = []
+    b = res.get("build")
+    if b:
+        f, w = b[name], b["whoosh"]
         rows.append("index build (own process each, on disk)")
         for label, key, scale, digits in (
             ("wall time (s)", "seconds", 1, 1),
@@ -274,7 +320,7 @@ def print_table(res: dict[str, Any]) -> None:
         rows.append(("index size on disk (MB)", f["index_bytes"] / MB, w["index_bytes"] / MB, 1))
     q = res.get("query")
     if q:
-        f, w = q["frsearch"], q["whoosh"]
+        f, w = q[name], q["whoosh"]
         fp = f["plain"]
         rows.append(f"queries ({fp['queries']}, top 10; whoosh {w['plain']['group'].upper()} group) (ms)")
         for which, name in (("first", "first run of each query"),
@@ -298,28 +344,21 @@ def print_table(res: dict[str, Any]) -> None:
     c = res.get("cold")
     if c:
         rows.append(f"cold start, median of {c['runs']} processes (ms)")
-        rows.append(("query process, start to exit", c["frsearch_query"]["median"] * 1000,
+        prefix = "base" if name == "base" else "frsearch"
+        rows.append(("query process, start to exit", c[f"{prefix}_query"]["median"] * 1000,
                      c["whoosh_query"]["median"] * 1000, 0))
-        rows.append(("python -c 'import ...'", c["frsearch_import"]["median"] * 1000,
+        rows.append(("python -c 'import ...'", c[f"{prefix}_import"]["median"] * 1000,
                      c["whoosh_import"]["median"] * 1000, 0))
         rows.append(("python -c pass", c["python_startup"]["median"] * 1000, None, 0))
     fl = res.get("files")
-    if fl:
+    if fl and name == "frsearch":
         rows.append(f"frsearch index over {fl['files']:,} .txt files ({fl['bytes'] / MB:.1f} MB; "
                     f"written in {fl['write_seconds']:.1f} s)")
         for key, name in (("full", "full build"), ("nochange", "no-change re-run")):
             rows.append((f"{name} wall (s)", fl[key]["seconds"], None, 2))
             rows.append((f"{name} peak RSS (MB)", fl[key]["peak_rss_kb"] * 1024 / MB, None, 0))
         rows.append(("index size on disk (MB)", fl["index_bytes"] / MB, None, 1))
-    print(f"\n{'':36} {'frsearch':>12} {'whoosh':>12} {'ratio f/w':>10}")
-    for row in rows:
-        if isinstance(row, str):
-            print(row)
-            continue
-        label, a, bb, digits = row
-        print(f"  {label:34} {_fmt(a, digits):>12} {_fmt(bb, digits):>12} {_ratio(a, bb):>10}")
-    if fl:
-        print(f"  (full: {fl['full']['summary']!r}; no change: {fl['nochange']['summary']!r})")
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -339,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="Whoosh parser default group (default: or, as frsearch's free words)")
     parser.add_argument("--tmp", default=None, help="where the temporary indexes and files go")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--baseline-python", default=None,
+                        help="a Python whose environment has another frsearch installed (an older "
+                        "commit): timed too, in turn with this one, in a baseline column")
     args = parser.parse_args(argv)
     if len(load_queries(args.queries)) < 1:
         parser.error("no queries")
@@ -349,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_docs": args.max_docs,
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": machine_info(),
+        "baseline_python": args.baseline_python,
     }
     try:
         res["build"], dirs = part_build(args, work)
