@@ -209,10 +209,11 @@ class Engine:
         if sort not in SORT_ORDERS:
             raise QueryError(f"unknown sort order {sort!r}: use score, path or mtime")
         expanded = synonyms.expand(parsed) if synonyms else parsed
+        if expanded.root is None:  # parse_query refuses it; a ParsedQuery made by hand may not
+            raise QueryError("nothing to search: the query is empty")
         with self.segments.lock:
             run = QueryRun(expanded.root)
             run.typo_budget = MAX_CORRECTED_WORDS
-            assert expanded.root is not None  # parse_query refuses an empty query
             found, mask = self.scorer.evaluate(expanded.root, run)
             docs = np.flatnonzero(mask)
             if under is not None or glob is not None:
