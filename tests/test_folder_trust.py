@@ -253,3 +253,25 @@ def test_library_misuse_gets_clear_errors() -> None:
         with pytest.raises(frsearch.DocumentError, match="needs an 'id'"):
             index.add_documents([{"title": "x"}])
         assert len(index) == 1
+
+
+# ---------------------------------------------------------------------------
+# Notes on a query: short, once, and only when something the user asked for was dropped
+
+
+def test_a_natural_question_gets_no_stopword_notes() -> None:
+    assert frsearch.parse_query("combien de jours de congé pour un mariage ? et de la paie").notes == []
+
+
+def test_a_stopword_asked_for_gets_one_note() -> None:
+    notes = frsearch.parse_query("congé +de +de titre:le").notes
+    assert notes == ["'de' is a stopword or punctuation: ignored", "'le' is a stopword or punctuation: ignored"]
+
+
+def test_an_unknown_field_gets_a_note() -> None:
+    parsed = frsearch.parse_query("couleur:rouge congé")
+    [note] = parsed.notes
+    assert note.startswith("unknown field 'couleur:' (fields are ") and "titre:" in note
+    assert note.endswith("): searched as words")
+    assert "roug" in parsed.describe()
+    assert frsearch.parse_query("rendez-vous à 12:30").notes == []
