@@ -185,6 +185,44 @@ class ParsedQuery:
         return out
 
 
+@dataclass(frozen=True)
+class Highlighting:
+    """What a hit highlights: the query's phrases as runs of terms, and the terms found alone.
+
+    A term that only a phrase asked for is highlighted where the phrase is, not alone.
+    """
+
+    phrases: tuple[tuple[tuple[str, ...], int], ...] = ()  # (terms, slop)
+    phrase_only: frozenset[str] = frozenset()
+
+
+def highlighting(root: Any, expansions: dict[str, list[str]]) -> Highlighting:
+    """The phrases (quoted, or of a synonym) among the positive clauses of a query tree."""
+    phrases: list[tuple[tuple[str, ...], int]] = []
+    alone: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Word):
+            alone.add(node.term)
+            alone.update(expansions.get(node.text, ()))
+        elif isinstance(node, Phrase):
+            if node.split:  # a hyphenated word: its parts are found apart too
+                for word in node.words:
+                    walk(word)
+            else:
+                phrases.append((tuple(w.term for w in node.words), node.slop))
+        elif isinstance(node, Group):
+            for child in node.must + node.should:
+                walk(child)
+        elif isinstance(node, Either):
+            for child in node.clauses:
+                walk(child)
+
+    walk(root)
+    only = {t for terms, _slop in phrases for t in terms} - alone
+    return Highlighting(tuple(dict.fromkeys(phrases)), frozenset(only))
+
+
 def _collect_words(node: Any, out: list[Word], positive_only: bool) -> None:
     if node is None:
         return
@@ -2417,13 +2455,14 @@ class Engine:
         )
         if snippets:
             termset = set(terms)
-            hit.title_spans = [(s, e) for s, e, _t in _matches(title, termset)]
+            marks = ctx.highlighting()
+            hit.title_spans = [(s, e) for s, e, _t in _matches(title, termset, marks=marks)]
             body = stored.get("body") or ""
             counts = None
             if len(body) > COUNTED_SPANS_CHARS:
                 found = {t: self.positions("body", t, {docnum}).get(docnum, ()) for t in termset}
                 counts = {t: len(p) for t, p in found.items()}
-            hit.snippet = make_snippet(body, termset, fragments, fragment_chars, counts, ctx.term_words())
+            hit.snippet = make_snippet(body, termset, fragments, fragment_chars, counts, ctx.term_words(), marks)
         return hit
 
 
@@ -2442,6 +2481,7 @@ class _Context:
         self.typo_budget = MAX_CORRECTED_WORDS
         self.expansions: dict[str, list[str]] = {}
         self._term_words: dict[str, str] | None = None
+        self._highlighting: Highlighting | None = None
         self._matched: list[tuple[list[str], Any]] = []
         #: The terms pseudo-relevance feedback ranked the later hits with (if it did).
         self.feedback: list[str] = []
@@ -2457,6 +2497,12 @@ class _Context:
     ) -> None:
         """Note that ``scores`` (anything ``docnum in`` works on) have the word's terms."""
         self._matched.append(([t for t, _ in expansions], scores if restrict is None else restrict))
+
+    def highlighting(self) -> Highlighting:
+        """The query's phrases for highlights (computed once per query, after it has run)."""
+        if self._highlighting is None:
+            self._highlighting = highlighting(self.root, self.expansions)
+        return self._highlighting
 
     def term_words(self) -> dict[str, str]:
         """The query word (as typed) each matched term stands for, once the query has run."""
@@ -2684,14 +2730,17 @@ _JOINERS = frozenset("-‐‑'’")
 
 
 def _matches(
-    text: str, terms: set[str], counts: dict[str, int] | None = None
+    text: str, terms: set[str], counts: dict[str, int] | None = None,
+    marks: Highlighting = Highlighting(),
 ) -> list[tuple[int, int, str]]:
     """Offsets of the words of ``text`` whose term is in ``terms``.
 
     Matched words joined by a hyphen, an apostrophe or one space make one
     match, so ``États-Unis`` and ``Lei Jun`` are highlighted as written.
-    ``counts`` (how many times the index has each term in ``text``) lets
-    long texts be searched without reading every word (see counted_spans).
+    An occurrence of a phrase of ``marks`` is one match; a term only a phrase
+    asked for is not a match alone. ``counts`` (how many times the index has
+    each term in ``text``) lets long texts be searched without reading every
+    word (see counted_spans).
     """
     if not terms or not text:
         return []
@@ -2700,6 +2749,8 @@ def _matches(
         spans = counted_spans(text, {t: counts.get(t, 0) for t in terms})
     if spans is None:
         spans = matched_spans(text, terms)
+    if marks.phrases:
+        spans = _phrase_spans(text, spans, marks)
     out: list[tuple[int, int, str]] = []
     for start, end, term in spans:
         gap = text[out[-1][1] : start] if out else ""
@@ -2710,21 +2761,59 @@ def _matches(
     return out
 
 
+def _phrase_spans(
+    text: str, spans: list[tuple[int, int, str]], marks: Highlighting
+) -> list[tuple[int, int, str]]:
+    """Spans with each phrase occurrence made one span, and lone phrase-only terms left out.
+
+    Between two words of an occurrence there may be stopwords and punctuation,
+    and up to the phrase's slop other words.
+    """
+    out: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(spans):
+        found = None
+        for terms, slop in marks.phrases:
+            j = i + len(terms)
+            if j > len(spans) or any(spans[i + k][2] != t for k, t in enumerate(terms)):
+                continue
+            if all(_words_between(text, spans[k][1], spans[k + 1][0]) <= slop for k in range(i, j - 1)):
+                found = (spans[i][0], spans[j - 1][1], " ".join(terms)), j
+                break
+        if found is not None:
+            out.append(found[0])
+            i = found[1]
+            continue
+        if spans[i][2] not in marks.phrase_only:
+            out.append(spans[i])
+        i += 1
+    return out
+
+
+def _words_between(text: str, start: int, end: int, reach: int = 120) -> int:
+    """How many indexed words stand between two matched words (a large number when far apart)."""
+    if end - start > reach:
+        return reach
+    return sum(1 for word in analyze(text[start:end]) if word.term)
+
+
 _SPACE_RE = re.compile(r"\s+")
 
 
 def make_snippet(
     body: str, terms: set[str], fragments: int = 3, width: int = 180,
     counts: dict[str, int] | None = None, words: dict[str, str] | None = None,
+    marks: Highlighting = Highlighting(),
 ) -> Snippet:
     """Up to ``fragments`` pieces of ``body`` around the matched terms, joined with " … ".
 
     ``counts``: how many times the index has each term in ``body`` (see _matches).
     ``words``: the query word each term stands for (a word's related forms and
-    spellings count as that word when fragments are chosen).
+    spellings count as that word when fragments are chosen). ``marks``: the
+    query's phrases, highlighted (and chosen around) as whole occurrences.
     """
     word = (words or {}).get
-    matches = _matches(body, terms, counts)
+    matches = _matches(body, terms, counts, marks)
     if not matches:
         return _fragment_text(body, 0, min(len(body), width), [])
     # Score windows starting at each match: distinct terms first, then occurrences.

@@ -275,3 +275,38 @@ def test_an_unknown_field_gets_a_note() -> None:
     assert note.endswith("): searched as words")
     assert "roug" in parsed.describe()
     assert frsearch.parse_query("rendez-vous à 12:30").notes == []
+
+
+# ---------------------------------------------------------------------------
+# A quoted phrase is highlighted as a phrase, and the snippet is chosen around it
+
+_RUPTURE = (
+    "La rupture du contrat de travail peut avoir plusieurs causes. " * 3
+    + "Une rupture abusive coûte cher. " * 4
+    + "Le salarié et l'employeur peuvent convenir d'une rupture conventionnelle du contrat. "
+    + "Autre texte sans rapport. " * 20
+)
+
+
+def test_a_phrase_is_highlighted_where_it_occurs() -> None:
+    with frsearch.Index() as index:
+        index.add("a", "Rupture du contrat", _RUPTURE)
+        hit = index.search('"rupture conventionnelle"')[0]
+        shown = [hit.snippet.text[s:e] for s, e in hit.snippet.spans]
+        assert shown == ["rupture conventionnelle"]
+        assert hit.title_spans == []  # "Rupture" alone is not the phrase
+        hit = index.search('"rupture conventionnelle" contrat')[0]
+        assert "rupture conventionnelle" in [hit.snippet.text[s:e] for s, e in hit.snippet.spans]
+        assert [hit.title[s:e] for s, e in hit.title_spans] == ["contrat"]
+        # Free words are still highlighted one by one.
+        hit = index.search("rupture abusive")[0]
+        assert "rupture abusive" in [hit.snippet.text[s:e].lower() for s, e in hit.snippet.spans]
+        assert index.search("rupture")[0].title_spans == [(0, 7)]
+
+
+def test_a_synonym_phrase_is_highlighted_as_a_phrase() -> None:
+    synonyms = frsearch.parse_synonyms("RC => rupture conventionnelle")
+    with frsearch.Index() as index:
+        index.add("a", "Rupture du contrat", _RUPTURE)
+        hit = index.search("RC", synonyms=synonyms)[0]
+        assert [hit.snippet.text[s:e] for s, e in hit.snippet.spans] == ["rupture conventionnelle"]
