@@ -75,7 +75,7 @@ COMMIT_DOCS = 2000
 COMMIT_SECONDS = 30.0
 
 #: Bumped whenever what is written to disk changes; an index of another format must be rebuilt.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 DEFAULT_INDEX_DIR = ".frsearch"
 META_FILE = "frsearch.json"
 INDEX_NAME = "MAIN"

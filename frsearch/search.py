@@ -43,7 +43,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from frsearch.analysis import SPACED_ORDINAL, analyze, counted_spans, matched_spans, stem, term_counts
+from frsearch.analysis import LEGAL_REFERENCE, SPACED_ORDINAL, analyze, counted_spans, matched_spans, stem, term_counts
 from frsearch.errors import QueryError
 from frsearch.paths import nfc
 from frsearch.postings import check_slices, open_arrays
@@ -247,14 +247,15 @@ def _collect_words(node: Any, out: list[Word], positive_only: bool) -> None:
 # Parsing
 
 _QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
-# An ordinal written with a space (13 ème) is one word, as the analyzer reads it.
+# An ordinal written with a space (13 ème) is one word, as the analyzer reads it, and so is a
+# legal reference (L. 3142-1).
 _LEX_RE = re.compile(
     r"""
     (?P<space>[\s»”]+)
   | (?P<lparen>\()
   | (?P<rparen>\))
   | (?P<quote>["«“„])
-  | (?P<word>\d+""" + SPACED_ORDINAL + r"""(?![^\W_])|[^\s()"«»“”„]+)
+  | (?P<word>""" + LEGAL_REFERENCE + r"""[^\s()"«»“”„]*|\d+""" + SPACED_ORDINAL + r"""(?![^\W_])|[^\s()"«»“”„]+)
     """,
     re.VERBOSE,
 )

@@ -310,3 +310,22 @@ def test_a_synonym_phrase_is_highlighted_as_a_phrase() -> None:
         index.add("a", "Rupture du contrat", _RUPTURE)
         hit = index.search("RC", synonyms=synonyms)[0]
         assert [hit.snippet.text[s:e] for s, e in hit.snippet.spans] == ["rupture conventionnelle"]
+
+
+# ---------------------------------------------------------------------------
+# Legal references meet across their usual spellings
+
+_REFERENCES = ["L. 3142-1", "L3142-1", "article L 3142-1", "l’article L.3142-1", "L 3142-1"]
+
+
+@pytest.mark.parametrize("query", ["L. 3142-1", "L3142-1", "L 3142-1", "L.3142-1", '"L. 3142-1"', "l3142-1"])
+def test_legal_references_meet_as_phrases(query: str) -> None:
+    with frsearch.Index() as index:
+        for i, written in enumerate(_REFERENCES):
+            index.add(f"d{i}", "Congés", f"Selon {written}, le salarié a droit à un congé.")
+        index.add("other", "Autre", "Selon L. 3142-2 et L. 1142-1, rien à voir ; 3142 jours.")
+        index.add("r", "Autre", "Article R. 3142-1 du code.")
+        results = index.search(query)
+        assert sorted(h.id for h in results) == [f"d{i}" for i in range(len(_REFERENCES))]
+        assert index.search("R3142-1")[0].id == "r" and len(index.search("R3142-1")) == 1
+        assert [h.id for h in index.search("D. 4153-15")] == []
