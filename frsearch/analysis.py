@@ -34,6 +34,7 @@ from whoosh.system import _INT_SIZE, pack_uint
 
 __all__ = [
     "ELISIONS",
+    "LEGAL_REFERENCE",
     "STOPWORDS",
     "AnalyzedTerm",
     "FrenchAnalyzer",
@@ -55,10 +56,14 @@ _APOSTROPHES = "'\u2019\u02bc\u2018"
 #: An ordinal's suffix written after a space (13 ème, 1 er): its e may be accented,
 #: composed or not. The query parser keeps such an ordinal in one piece too.
 SPACED_ORDINAL = r"[ \u00a0\u202f](?i:i?(?:e\u0300?|è)mes?|(?:e\u0300?|è)res?|ers?)"
+#: A French legal reference's letter and number, however written: ``L. 3142-1``, ``L 3142-1``
+#: and ``L3142-1`` all give ``l3142`` then ``1`` (likewise R. and D. articles of the codes).
+#: The query parser keeps a spaced one in one piece too.
+LEGAL_REFERENCE = r"(?<![^\W_])[LRDlrd]\.?[ \u00a0\u202f]?\d{3,}(?![^\W_])"
 # A number with decimal or thousands separators stays one token (7,7 and 1.000),
 # and so does an ordinal whose suffix follows a space.
 _TOKEN_RE = re.compile(
-    rf"\d+(?:(?:[.,]\d+)+|{SPACED_ORDINAL})(?![^\W_])|{_WORD}(?:[{_APOSTROPHES}]{_WORD})*"
+    rf"{LEGAL_REFERENCE}|\d+(?:(?:[.,]\d+)+|{SPACED_ORDINAL})(?![^\W_])|{_WORD}(?:[{_APOSTROPHES}]{_WORD})*"
 )
 _APOSTROPHE_RE = re.compile(f"[{_APOSTROPHES}]")
 

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator, Union
 
-from frsearch.analysis import SPACED_ORDINAL, analyze
+from frsearch.analysis import LEGAL_REFERENCE, SPACED_ORDINAL, analyze
 from frsearch.errors import QueryError
 
 __all__ = [
@@ -167,14 +167,15 @@ class ParsedQuery:
 # Parsing
 
 _QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
-# An ordinal written with a space (13 ème) is one word, as the analyzer reads it.
+# An ordinal written with a space (13 ème) is one word, as the analyzer reads it, and so is a
+# legal reference (L. 3142-1).
 _LEX_RE = re.compile(
     r"""
     (?P<space>[\s»”]+)
   | (?P<lparen>\()
   | (?P<rparen>\))
   | (?P<quote>["«“„])
-  | (?P<word>\d+""" + SPACED_ORDINAL + r"""(?![^\W_])|[^\s()"«»“”„]+)
+  | (?P<word>""" + LEGAL_REFERENCE + r"""[^\s()"«»“”„]*|\d+""" + SPACED_ORDINAL + r"""(?![^\W_])|[^\s()"«»“”„]+)
     """,
     re.VERBOSE,
 )
@@ -241,6 +242,9 @@ def _lex(text: str, notes: list[str]) -> list[_Lexeme]:
                 word = word[1:]
             mod = mod or pending_mod
             name, colon, rest = word.partition(":")
+            if colon and name.isalpha() and name.lower() not in FIELD_ALIASES and rest[:1].isalnum():
+                known = ", ".join(sorted({f"{n}:" for n in FIELD_ALIASES}))
+                notes.append(f"unknown field '{name}:' (fields are {known}): searched as words")
             if colon and name.lower() in FIELD_ALIASES and pending_field is None:
                 pending_field = FIELD_ALIASES[name.lower()]
                 pending_mod = mod
@@ -358,7 +362,9 @@ class _Parser:
         fields = (lx.field,) if lx.field else FIELDS
         if lx.kind == "phrase":
             return _phrase_node(lx.text, lx.slop, fields, self.notes), lx.modifier
-        return _word_node(lx.text, fields, self.notes), lx.modifier
+        # A stopword among free words is what a question is made of: dropped without a note.
+        free = not lx.modifier and lx.field is None
+        return _word_node(lx.text, fields, self.notes, quiet=free), lx.modifier
 
 
 def _merge_groups(a: Node | None, b: Node | None) -> Node | None:
@@ -382,10 +388,11 @@ def _words_of(text: str, fields: tuple[str, ...]) -> list[Word]:
 
 
 def _node(words: list[Word], slop: int, fields: tuple[str, ...], text: str, notes: list[str],
-          empty: str) -> Word | Phrase | None:
-    """One word, a phrase of several (consecutive unless ``slop``), or None with a note."""
+          empty: str | None) -> Word | Phrase | None:
+    """One word, a phrase of several (consecutive unless ``slop``), or None with a note (unless
+    ``empty`` is None)."""
     if not words:
-        if text.strip():
+        if text.strip() and empty is not None:
             notes.append(empty)
         return None
     if len(words) == 1:
@@ -398,7 +405,7 @@ def _phrase_node(text: str, slop: int, fields: tuple[str, ...], notes: list[str]
     return _node(_words_of(text, fields), slop, fields, text, notes, empty)
 
 
-def _word_node(text: str, fields: tuple[str, ...], notes: list[str]) -> Node | None:
+def _word_node(text: str, fields: tuple[str, ...], notes: list[str], quiet: bool = False) -> Node | None:
     match = _SUFFIX_RE.match(text)
     prefix = fuzzy = False
     distance = 0
@@ -438,7 +445,8 @@ def _word_node(text: str, fields: tuple[str, ...], notes: list[str]) -> Node | N
             return Group(must=list(words))
     # A word the analyzer splits (États-Unis, L1234-5) is a phrase of its parts. Unless
     # it has a number (L1234-5), a free one also finds its parts apart (see parse_and).
-    node = _node(words, 0, fields, text, notes, f"'{text}' is a stopword or punctuation: ignored")
+    empty = None if quiet else f"'{text}' is a stopword or punctuation: ignored"
+    node = _node(words, 0, fields, text, notes, empty)
     if isinstance(node, Phrase) and not any(ch.isdigit() for w in words for ch in w.term):
         node.split = True
     return node
@@ -454,7 +462,7 @@ def parse_query(text: str) -> ParsedQuery:
             f"the query is too long ({len(text):,} characters; the limit is {MAX_QUERY_LENGTH:,})"
         )
     root = _Parser(_lex(text, notes), notes).parse()
-    parsed = ParsedQuery(text, root, notes)
+    parsed = ParsedQuery(text, root, list(dict.fromkeys(notes)))  # each note once
     expanded = {word_key(w) for w in parsed.words(positive_only=False) if w.prefix or w.fuzzy}
     if len(expanded) > MAX_EXPANDED_WORDS:
         raise QueryError(

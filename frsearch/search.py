@@ -23,7 +23,7 @@ from frsearch.paths import nfc
 from frsearch.query import FIELDS, Either, Group, ParsedQuery, Phrase, Word, parse_query
 from frsearch.ranking import QUESTION_WORDS, QueryRun, Scorer, SearchOptions, top
 from frsearch.segments import Segments
-from frsearch.snippets import COUNTED_SPANS_CHARS, Snippet, make_snippet, word_matches
+from frsearch.snippets import COUNTED_SPANS_CHARS, Highlighting, Snippet, highlighting, make_snippet, word_matches
 
 __all__ = [
     "QUESTION_WORDS",
@@ -224,8 +224,9 @@ class Engine:
                 ranked = self.scorer.feedback(ranked, found, docs, run)[offset:]
             else:
                 ranked = self._sorted(docs, found, sort)[offset : offset + limit]
+            marks = highlighting(run.root, run.expansions) if snippets and ranked else None
             hits = [
-                self._hit(docnum, score, rank, run, snippets, fragments, fragment_chars)
+                self._hit(docnum, score, rank, run, marks, fragments, fragment_chars)
                 for rank, (docnum, score) in enumerate(ranked, offset + 1)
             ]
             # Spelling help is for the words as typed, not for a synonym's.
@@ -276,8 +277,9 @@ class Engine:
 
     def _hit(
         self, docnum: int, score: float, rank: int, run: QueryRun,
-        snippets: bool, fragments: int, fragment_chars: int,
+        marks: Highlighting | None, fragments: int, fragment_chars: int,
     ) -> Hit:
+        """One hit, with its snippet and highlights when ``marks`` (the query's phrases) are given."""
         stored = self.segments.stored(docnum)
         terms = sorted(run.terms_in(docnum))
         title = stored.get("title") or ""
@@ -293,12 +295,12 @@ class Engine:
             size=stored.get("size"),
             docnum=docnum,
         )
-        if snippets:
+        if marks is not None:
             termset = set(terms)
-            hit.title_spans = [(s, e) for s, e, _t in word_matches(title, termset)]
+            hit.title_spans = [(s, e) for s, e, _t in word_matches(title, termset, marks=marks)]
             body = stored.get("body") or ""
             counts = None
             if len(body) > COUNTED_SPANS_CHARS:
                 counts = {t: len(self.segments.positions("body", t, docnum)) for t in termset}
-            hit.snippet = make_snippet(body, termset, fragments, fragment_chars, counts, run.term_words())
+            hit.snippet = make_snippet(body, termset, fragments, fragment_chars, counts, run.term_words(), marks)
         return hit

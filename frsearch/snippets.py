@@ -12,9 +12,10 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
-from frsearch.analysis import counted_spans, matched_spans
+from frsearch.analysis import analyze, counted_spans, matched_spans
+from frsearch.query import Node, Phrase, Word, children
 
-__all__ = ["COUNTED_SPANS_CHARS", "Snippet", "make_snippet", "word_matches"]
+__all__ = ["COUNTED_SPANS_CHARS", "Highlighting", "Snippet", "highlighting", "make_snippet", "word_matches"]
 
 #: Texts longer than this are searched for a hit's terms with counted_spans.
 COUNTED_SPANS_CHARS = 1000
@@ -28,18 +29,54 @@ class Snippet:
     spans: list[tuple[int, int]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Highlighting:
+    """What a hit highlights: the query's phrases as runs of terms, and the terms found alone.
+
+    A term that only a phrase asked for is highlighted where the phrase is, not alone.
+    """
+
+    phrases: tuple[tuple[tuple[str, ...], int], ...] = ()  # (terms, slop)
+    phrase_only: frozenset[str] = frozenset()
+
+
+def highlighting(root: Node | None, expansions: dict[str, list[str]]) -> Highlighting:
+    """The phrases (quoted, or of a synonym) among the positive clauses of a query tree;
+    ``expansions``: the terms each word (as typed) was searched as."""
+    phrases: list[tuple[tuple[str, ...], int]] = []
+    alone: set[str] = set()
+
+    def visit(node: Node) -> None:
+        if isinstance(node, Word):
+            alone.add(node.term)
+            alone.update(expansions.get(node.text, ()))
+        elif isinstance(node, Phrase) and not node.split:  # a hyphenated word's parts count alone
+            phrases.append((tuple(w.term for w in node.words), node.slop))
+        else:
+            for child in children(node):
+                visit(child)
+
+    if root is not None:
+        visit(root)
+    only = {t for terms, _slop in phrases for t in terms} - alone
+    return Highlighting(tuple(dict.fromkeys(phrases)), frozenset(only))
+
+
 _JOINERS = frozenset("-‐‑'’")
 
 
 def word_matches(
-    text: str, terms: set[str], counts: dict[str, int] | None = None
+    text: str, terms: set[str], counts: dict[str, int] | None = None,
+    marks: Highlighting = Highlighting(),
 ) -> list[tuple[int, int, str]]:
     """Offsets of the words of ``text`` whose term is in ``terms``.
 
     Matched words joined by a hyphen, an apostrophe or one space make one
     match, so ``États-Unis`` and ``Lei Jun`` are highlighted as written.
-    ``counts`` (how many times the index has each term in ``text``) lets
-    long texts be searched without reading every word (see counted_spans).
+    An occurrence of a phrase of ``marks`` is one match; a term only a phrase
+    asked for is not a match alone. ``counts`` (how many times the index has
+    each term in ``text``) lets long texts be searched without reading every
+    word (see counted_spans).
     """
     if not terms or not text:
         return []
@@ -48,6 +85,8 @@ def word_matches(
         spans = counted_spans(text, {t: counts.get(t, 0) for t in terms})
     if spans is None:
         spans = matched_spans(text, terms)
+    if marks.phrases:
+        spans = _phrase_spans(text, spans, marks)
     out: list[tuple[int, int, str]] = []
     for start, end, term in spans:
         gap = text[out[-1][1] : start] if out else ""
@@ -58,21 +97,59 @@ def word_matches(
     return out
 
 
+def _phrase_spans(
+    text: str, spans: list[tuple[int, int, str]], marks: Highlighting
+) -> list[tuple[int, int, str]]:
+    """Spans with each phrase occurrence made one span, and lone phrase-only terms left out.
+
+    Between two words of an occurrence there may be stopwords and punctuation,
+    and up to the phrase's slop other words.
+    """
+    out: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(spans):
+        found = None
+        for terms, slop in marks.phrases:
+            j = i + len(terms)
+            if j > len(spans) or any(spans[i + k][2] != t for k, t in enumerate(terms)):
+                continue
+            if all(_words_between(text, spans[k][1], spans[k + 1][0]) <= slop for k in range(i, j - 1)):
+                found = (spans[i][0], spans[j - 1][1], " ".join(terms)), j
+                break
+        if found is not None:
+            out.append(found[0])
+            i = found[1]
+            continue
+        if spans[i][2] not in marks.phrase_only:
+            out.append(spans[i])
+        i += 1
+    return out
+
+
+def _words_between(text: str, start: int, end: int, reach: int = 120) -> int:
+    """How many indexed words stand between two matched words (a large number when far apart)."""
+    if end - start > reach:
+        return reach
+    return sum(1 for word in analyze(text[start:end]) if word.term)
+
+
 _SPACE_RE = re.compile(r"\s+")
 
 
 def make_snippet(
     body: str, terms: set[str], fragments: int = 3, width: int = 180,
     counts: dict[str, int] | None = None, words: dict[str, str] | None = None,
+    marks: Highlighting = Highlighting(),
 ) -> Snippet:
     """Up to ``fragments`` pieces of ``body`` around the matched terms, joined with " … ".
 
     ``counts``: how many times the index has each term in ``body`` (see word_matches).
     ``words``: the query word each term stands for (a word's related forms and
-    spellings count as that word when fragments are chosen).
+    spellings count as that word when fragments are chosen). ``marks``: the
+    query's phrases, highlighted (and chosen around) as whole occurrences.
     """
     word = (words or {}).get
-    matches = word_matches(body, terms, counts)
+    matches = word_matches(body, terms, counts, marks)
     if not matches:
         return _fragment_text(body, 0, min(len(body), width), [])
     # Score windows starting at each match: distinct terms first, then occurrences.

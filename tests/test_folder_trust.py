@@ -253,3 +253,79 @@ def test_library_misuse_gets_clear_errors() -> None:
         with pytest.raises(frsearch.DocumentError, match="needs an 'id'"):
             index.add_documents([{"title": "x"}])
         assert len(index) == 1
+
+
+# ---------------------------------------------------------------------------
+# Notes on a query: short, once, and only when something the user asked for was dropped
+
+
+def test_a_natural_question_gets_no_stopword_notes() -> None:
+    assert frsearch.parse_query("combien de jours de congé pour un mariage ? et de la paie").notes == []
+
+
+def test_a_stopword_asked_for_gets_one_note() -> None:
+    notes = frsearch.parse_query("congé +de +de titre:le").notes
+    assert notes == ["'de' is a stopword or punctuation: ignored", "'le' is a stopword or punctuation: ignored"]
+
+
+def test_an_unknown_field_gets_a_note() -> None:
+    parsed = frsearch.parse_query("couleur:rouge congé")
+    [note] = parsed.notes
+    assert note.startswith("unknown field 'couleur:' (fields are ") and "titre:" in note
+    assert note.endswith("): searched as words")
+    assert "roug" in parsed.describe()
+    assert frsearch.parse_query("rendez-vous à 12:30").notes == []
+
+
+# ---------------------------------------------------------------------------
+# A quoted phrase is highlighted as a phrase, and the snippet is chosen around it
+
+_RUPTURE = (
+    "La rupture du contrat de travail peut avoir plusieurs causes. " * 3
+    + "Une rupture abusive coûte cher. " * 4
+    + "Le salarié et l'employeur peuvent convenir d'une rupture conventionnelle du contrat. "
+    + "Autre texte sans rapport. " * 20
+)
+
+
+def test_a_phrase_is_highlighted_where_it_occurs() -> None:
+    with frsearch.Index() as index:
+        index.add("a", "Rupture du contrat", _RUPTURE)
+        hit = index.search('"rupture conventionnelle"')[0]
+        shown = [hit.snippet.text[s:e] for s, e in hit.snippet.spans]
+        assert shown == ["rupture conventionnelle"]
+        assert hit.title_spans == []  # "Rupture" alone is not the phrase
+        hit = index.search('"rupture conventionnelle" contrat')[0]
+        assert "rupture conventionnelle" in [hit.snippet.text[s:e] for s, e in hit.snippet.spans]
+        assert [hit.title[s:e] for s, e in hit.title_spans] == ["contrat"]
+        # Free words are still highlighted one by one.
+        hit = index.search("rupture abusive")[0]
+        assert "rupture abusive" in [hit.snippet.text[s:e].lower() for s, e in hit.snippet.spans]
+        assert index.search("rupture")[0].title_spans == [(0, 7)]
+
+
+def test_a_synonym_phrase_is_highlighted_as_a_phrase() -> None:
+    synonyms = frsearch.parse_synonyms("RC => rupture conventionnelle")
+    with frsearch.Index() as index:
+        index.add("a", "Rupture du contrat", _RUPTURE)
+        hit = index.search("RC", synonyms=synonyms)[0]
+        assert [hit.snippet.text[s:e] for s, e in hit.snippet.spans] == ["rupture conventionnelle"]
+
+
+# ---------------------------------------------------------------------------
+# Legal references meet across their usual spellings
+
+_REFERENCES = ["L. 3142-1", "L3142-1", "article L 3142-1", "l’article L.3142-1", "L 3142-1"]
+
+
+@pytest.mark.parametrize("query", ["L. 3142-1", "L3142-1", "L 3142-1", "L.3142-1", '"L. 3142-1"', "l3142-1"])
+def test_legal_references_meet_as_phrases(query: str) -> None:
+    with frsearch.Index() as index:
+        for i, written in enumerate(_REFERENCES):
+            index.add(f"d{i}", "Congés", f"Selon {written}, le salarié a droit à un congé.")
+        index.add("other", "Autre", "Selon L. 3142-2 et L. 1142-1, rien à voir ; 3142 jours.")
+        index.add("r", "Autre", "Article R. 3142-1 du code.")
+        results = index.search(query)
+        assert sorted(h.id for h in results) == [f"d{i}" for i in range(len(_REFERENCES))]
+        assert index.search("R3142-1")[0].id == "r" and len(index.search("R3142-1")) == 1
+        assert [h.id for h in index.search("D. 4153-15")] == []
