@@ -327,12 +327,18 @@ def test_slow_requests_get_408_and_do_not_block_others(server: Any) -> None:
         assert status_of(slow.recv(65536)) == 408
 
 
-def test_a_search_that_takes_too_long_is_bounded(site: Path) -> None:
-    with frsearch.Index.open(site / "index") as index, running_server(index, search_timeout=1e-6) as srv:
+def test_a_search_that_takes_too_long_is_bounded(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with frsearch.Index.open(site / "index") as index, running_server(index, search_timeout=0.3) as srv:
+        real_search = index.search
+        monkeypatch.setattr(index, "search", lambda *a, **k: (time.sleep(1.5), real_search(*a, **k))[1])
+        started = time.monotonic()
         status, data = get_json(srv, "/api/search?q=xiaomi")
         assert status == 503 and "trop longue" in data["error"]
         status, _h, body = request(srv, "/?q=xiaomi")
         assert status == 503 and "Recherche trop longue" in body.decode("utf-8")
+        assert time.monotonic() - started < 1.5  # answered before the searches finished
+        monkeypatch.setattr(index, "search", real_search)
+        assert get_json(srv, "/api/search?q=xiaomi")[0] == 200  # and the server goes on
 
 
 def test_head_and_errors_in_french(server: Any) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import re
 import stat as statmod
 import threading
 from dataclasses import dataclass, field
@@ -95,10 +96,15 @@ class Response:
     stream: Any = None
 
 
+_JSON_ESCAPED_RE = re.compile("[\x7f-\x9f\ud800-\udfff]")
+
+
 def _json_response(data: Any, status: int = 200) -> Response:
-    # ensure_ascii: the text is 7-bit, lone surrogates of file names included.
-    body = json.dumps(data, ensure_ascii=True).encode("ascii")
-    return Response(status, body, "application/json")
+    """UTF-8 JSON, readable in a terminal; DEL, C1 controls and lone surrogates (undecodable
+    bytes of file names) written as \\u escapes, as ``frsearch query --json`` writes them."""
+    text = json.dumps(data, ensure_ascii=False)
+    text = _JSON_ESCAPED_RE.sub(lambda m: "\\u%04x" % ord(m.group()), text)
+    return Response(status, text.encode("utf-8"), "application/json")
 
 
 def _html_response(text: str, status: int = 200) -> Response:
