@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -338,7 +339,10 @@ def test_a_search_that_takes_too_long_is_bounded(site: Path, monkeypatch: pytest
         assert status == 503 and "Recherche trop longue" in body.decode("utf-8")
         assert time.monotonic() - started < 1.5  # answered before the searches finished
         monkeypatch.setattr(index, "search", real_search)
-        assert get_json(srv, "/api/search?q=xiaomi")[0] == 200  # and the server goes on
+        deadline = time.monotonic() + 20  # the server goes on once the slow searches are done
+        while get_json(srv, "/api/search?q=xiaomi")[0] != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
 
 
 def test_head_and_errors_in_french(server: Any) -> None:
@@ -371,12 +375,26 @@ def test_new_commits_are_served_without_restart_while_index_writes(tmp_path: Pat
         for n in range(300):
             (extra / f"note_{n:03d}.txt").write_text(
                 f"Note {n}\n\nUn ornithorynque numéro {n} nage dans la rivière. " * 3, encoding="utf-8")
+        seed = quote(str(docs / "seeds" / "001_259af9e2aad0fd78.txt"))
         run = index_run()
-        answers = []
-        while run.poll() is None:  # searches while the other process writes
+        answers: list[tuple[int, int]] = []
+        others: list[int] = []
+
+        def reader(target: str) -> None:
+            while run.poll() is None:
+                others.append(request(srv, target)[0])
+
+        readers = [threading.Thread(target=reader, args=(t,)) for t in
+                   (f"/doc?id={seed}&q=xiaomi", "/?q=ornithorynque", f"/api/doc?id={seed}")]
+        for thread in readers:
+            thread.start()
+        while run.poll() is None:  # searches, pages and documents while the other process writes
             status, data = get_json(srv, "/api/search?q=xiaomi+OR+ornithorynque&limit=3")
             answers.append((status, data["total"]))
+        for thread in readers:
+            thread.join()
         assert run.wait() == 0
+        assert others and all(status == 200 for status in others)
         assert answers and all(status == 200 for status, _t in answers)
         seeds_hits = get_json(srv, "/api/search?q=xiaomi")[1]["total"]
         assert all(total in (seeds_hits, seeds_hits + 300) for _s, total in answers)  # one commit or the other
@@ -436,3 +454,17 @@ def test_command_errors_are_one_line(tmp_path: Path, site: Path) -> None:
         result = CliRunner().invoke(cli, ["serve", "--index", str(site / "index"), "--port", str(port)])
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == f"frsearch: error: port {port} is already in use on 127.0.0.1"
+
+
+def test_query_does_not_import_the_server(site: Path) -> None:
+    code = (
+        "import sys\n"
+        "from frsearch.cli import main\n"
+        f"sys.argv = ['frsearch', 'query', 'xiaomi', '--index', {str(site / 'index')!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('frsearch.serve', 'http.server', 'socketserver', 'concurrent.futures')"
+        " if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
+    assert "Xiaomi" in done.stdout

@@ -199,6 +199,7 @@ class App:
         # abandoned (503) while the next requests queue behind it.
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="frsearch-search")
         self._facets_lock = threading.Lock()
+        self._reading_lock = threading.Lock()
         self._facets_key: Any = None
         self._facets: tuple[list[tuple[str, str, int]], list[tuple[str, int]]] = ([], [])
         self._static: dict[str, bytes] = {}
@@ -251,14 +252,27 @@ class App:
 
     # -- searching -------------------------------------------------------------
 
-    def search(self, q: str, **options: Any) -> Any:
-        """``Index.search`` bounded in time; paths shown as the CLI shows them."""
-        future = self._pool.submit(self.index.search, q, **options)
+    def reading(self, action: Callable[..., Any], *args: Any, **options: Any) -> Any:
+        """Run ``action`` (which reads the index) in the pool, one at a time, bounded in time.
+
+        One at a time: the index's engine is replaced when another process commits, and a
+        search must not start on an engine that another request is replacing.
+        """
+
+        def run() -> Any:
+            with self._reading_lock:
+                return action(*args, **options)
+
+        future = self._pool.submit(run)
         try:
-            results = future.result(timeout=self.search_timeout)
+            return future.result(timeout=self.search_timeout)
         except concurrent.futures.TimeoutError:
             raise HTTPError(503, f"Recherche trop longue (plus de {self.search_timeout:g} s) : "
                                  "précisez la requête.") from None
+
+    def search(self, q: str, **options: Any) -> Any:
+        """``Index.search`` bounded in time; paths shown as the CLI shows them."""
+        results = self.reading(self.index.search, q, **options)
         for hit in results:
             hit.path = openable_path(hit.path, self.cwd)
         return results
@@ -296,13 +310,16 @@ class App:
         return _json_response(results.as_dict(explain=params.get("explain") in ("1", "true")))
 
     def api_stats(self, params: Params) -> Response:
-        return _json_response(self.index.stats())
+        return _json_response(self.reading(self.index.stats))
 
     def facets(self) -> tuple[list[tuple[str, str, int]], list[tuple[str, int]]]:
         """Folders (absolute, shown, count) and file types (suffix, count) of indexed files.
 
         Read from the index's columns once per commit.
         """
+        return self.reading(self._read_facets)
+
+    def _read_facets(self) -> tuple[list[tuple[str, str, int]], list[tuple[str, int]]]:
         engine = self.index.engine()
         with self._facets_lock:
             if engine is self._facets_key:
@@ -329,7 +346,7 @@ class App:
         doc_id = params.get("id")
         if not doc_id:
             raise HTTPError(400, "Paramètre id manquant.")
-        stored = self.index.get(doc_id)
+        stored = self.reading(self.index.get, doc_id)
         if stored is None:
             raise HTTPError(404, "Document introuvable dans l’index.")
         terms = self.terms(params)
@@ -374,7 +391,7 @@ class App:
         doc_id = params.get("id")
         if not doc_id:
             raise HTTPError(400, "Paramètre id manquant.")
-        stored = self.index.get(doc_id)
+        stored = self.reading(self.index.get, doc_id)
         if stored is None or stored.get("path") is None:
             raise HTTPError(404, "Aucun fichier indexé sous ce nom.")
         path = stored["id"]  # a file's id is its absolute path, as indexed
