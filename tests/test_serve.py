@@ -96,7 +96,10 @@ def test_page_is_french_and_server_rendered(server: Any, site: Path) -> None:
     assert "documents — résultats 1 à" in page and "show-scores" in page
     assert "Syntaxe des requêtes" in page and "SAUF" in page and "titre:" in page
     # Filters: the folders and types of the indexed files.
-    assert f'<option value="{site / "docs" / "paged"}">' in page and '<option value="md">' in page
+    assert f'<option value="{site / "docs" / "paged"}">' in page and '<option value="md">.md (25)</option>' in page
+    assert f'<option value="{site / "docs"}">{site / "docs"}/ ({PAGED_DOCS + 8})</option>' in page  # their parent
+    _status, _headers, body = request(server, f"/?q={PAGED_WORD}+OR+xiaomi&under=" + quote(str(site / "docs")))
+    assert f"{PAGED_DOCS + 5} documents" in body.decode("utf-8")  # every file is under docs/
 
 
 def test_page_paging_filters_and_sort(server: Any) -> None:

@@ -324,16 +324,26 @@ class App:
         with self._facets_lock:
             if engine is self._facets_key:
                 return self._facets
-            folders: dict[str, int] = {}
+            reader = engine.searcher.reader()
+            deleted = reader.is_deleted if reader.has_deletions() else None
+            direct: dict[str, int] = {}
             types: dict[str, int] = {}
-            for doc_id, path in zip(engine.column("id"), engine.column("path")):
-                if not path or doc_id.startswith("\x00"):
-                    continue  # a library document, or a name stored encoded
+            for docnum, (doc_id, path) in enumerate(zip(engine.column("id"), engine.column("path"))):
+                if not path or doc_id.startswith("\x00") or (deleted is not None and deleted(docnum)):
+                    continue  # a library document, a name stored encoded, or deleted
                 folder = os.path.dirname(doc_id)
-                folders[folder] = folders.get(folder, 0) + 1
+                direct[folder] = direct.get(folder, 0) + 1
                 suffix = os.path.splitext(doc_id)[1].lower().lstrip(".")
                 if suffix.isalnum():
                     types[suffix] = types.get(suffix, 0) + 1
+            # Each folder counts the files under it, at any depth (as the filter keeps them),
+            # and the folders between the indexed ones and their common parent are listed too.
+            folders = dict(direct)
+            common = os.path.commonpath(list(direct)) if direct else ""
+            for folder, count in direct.items():
+                while folder != common and os.path.dirname(folder) != folder:
+                    folder = os.path.dirname(folder)
+                    folders[folder] = folders.get(folder, 0) + count
             shown = [(f, openable_path(os.path.join(f, ""), self.cwd) or f, n) for f, n in sorted(folders.items())]
             self._facets = (shown[:200], sorted(types.items()))
             self._facets_key = engine
