@@ -63,7 +63,7 @@ def doc_id(site: Path, *parts: str) -> str:
 
 def test_api_search_is_what_query_json_prints(server: Any, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(site)  # the CLI and the server show paths from the same folder
-    server.app.cwd = str(site)
+    monkeypatch.setattr(server.app, "cwd", str(site))
     for words, options in (("etats unsi", {}), ("Lei Jun blacklist", {"limit": 3, "offset": 1}),
                            (PAGED_WORD, {"limit": 5, "sort": "path"})):
         target = "/api/search?q=" + quote(words) + "".join(f"&{k}={v}" for k, v in options.items())
