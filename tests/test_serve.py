@@ -471,3 +471,15 @@ def test_query_does_not_import_the_server(site: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
     assert "Xiaomi" in done.stdout
+
+
+def test_a_hit_with_a_page_shows_it() -> None:
+    # Readers of paged formats (PDF) give hits a "page"; the page shows it as "p. N".
+    from frsearch.serve.pages import hit_item
+
+    hit = {"id": "/d/a.pdf", "path": "d/a.pdf", "title": "Rapport", "title_spans": [], "score": 1.5,
+           "snippet": "le <b>mot</b>", "spans": [[3, 13]], "matched_terms": ["mot"]}
+    assert "p. " not in hit_item(hit, "mot")
+    item = hit_item({**hit, "page": 12}, "mot")
+    assert '<span class="pageno">p. 12</span>' in item
+    assert '<p class="snippet">le <mark>&lt;b&gt;mot&lt;/b&gt;</mark></p>' in item
