@@ -397,6 +397,29 @@ def stats_command(index_path: str | None, as_json: bool) -> None:
         click.echo(f"{key.replace('_', ' '):<18} {_safe(str(value))}")
 
 
+@cli.command("serve")
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any other than 127.0.0.1 makes the documents reachable from the network.")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a web browser.")
+def serve_command(index_path: str | None, host: str, port: int, open_browser: bool) -> None:
+    """Serve a local web page (in French) and a JSON API to search and read the index.
+
+    Only this machine can reach it unless --host says otherwise. Ctrl-C stops it.
+
+    \b
+    Example:
+        frsearch serve --open
+        curl 'http://127.0.0.1:8765/api/search?q=Lei+Jun+blacklist&limit=1'
+    """
+    from frsearch.serve import serve  # imported here only: `frsearch query` never loads a server
+
+    serve(index_path or default_index_path(), host=host, port=port, open_browser=open_browser,
+          say=lambda text: click.echo(_safe(text), err=True))
+
+
 def main() -> None:
     """Entry point of the ``frsearch`` console script and ``python -m frsearch``."""
     try:
