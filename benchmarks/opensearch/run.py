@@ -74,7 +74,7 @@ def compare_streams(text: str, ours: list[Any], theirs: list[tuple[str, int, int
             continue
         written = text[word.start:word.end]
         if other is None:
-            kind = "tokenization: a word Lucene drops or cuts elsewhere"
+            kind = "tokenization: a word only frsearch indexes"
         elif _non_latin(written):
             kind = "non-Latin script: unidecode transliterates, the folding filter keeps it"
         elif theirs_folded is not None and folded_by_end.get(word.end) == word.folded:
@@ -84,7 +84,7 @@ def compare_streams(text: str, ours: list[Any], theirs: list[tuple[str, int, int
         out.append((kind, written, word.term, other or "-"))
     for term, start, end, _inc in theirs:
         if end not in ours_ends:
-            out.append(("tokenization: a term only Lucene has", text[start:end], "-", term))
+            out.append(("a term only Lucene indexes (e.g. a Greek letter unidecode folds to a stopword)", text[start:end], "-", term))
     return out
 
 
@@ -107,6 +107,7 @@ def analysis_parity(collections: list[Path], foldings: list[str]) -> dict[str, A
         streams = lucene.analyze_texts(body, plain, names, folding)
         seconds = time.perf_counter() - t0
         same_terms = same_positions = 0
+        words = sum(len(mine) for mine in ours)
         per_collection: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         classes: Counter[str] = Counter()
         examples: dict[str, Counter[tuple[str, str, str]]] = defaultdict(Counter)
@@ -129,6 +130,8 @@ def analysis_parity(collections: list[Path], foldings: list[str]) -> dict[str, A
             "identical_terms_and_positions": same_positions,
             "per_collection": {c: {"identical": v[0], "texts": v[1], "share": round(v[0] / v[1], 4)}
                                for c, v in per_collection.items()},
+            "words": words,
+            "differing_words_total": sum(classes.values()),
             "differing_words": dict(classes.most_common()),
             "examples": {k: [list(e) + [n] for e, n in examples[k].most_common(5)] for k in classes},
             "lucene_seconds": round(seconds, 1),
@@ -142,6 +145,9 @@ def print_analysis(report: dict[str, Any]) -> None:
     for folding, r in report["foldings"].items():
         per = ", ".join(f"{c} {v['share']:.2%}" for c, v in r["per_collection"].items())
         print(f"{folding:<15} {r['identical_terms']:>16,} {r['identical_terms_share']:>7.2%}   {per}")
+    for folding, r in report["foldings"].items():
+        print(f"{folding}: {r['differing_words_total']:,} differing words of {r['words']:,} "
+              f"({r['differing_words_total'] / r['words']:.3%})")
     for folding, r in report["foldings"].items():
         print(f"\n{folding}: differing words by class (word: frsearch term / Lucene term, occurrences)")
         for kind, count in r["differing_words"].items():
