@@ -508,8 +508,8 @@ def to_query_dsl(query: str | ParsedQuery, options: SearchOptions | None = None,
     consecutive free words found close together a boosted ``match_phrase``. Question
     words (comment, quel...) are dropped when other free words remain. ``typos`` adds a
     low-weight fuzzy clause on the non-stemmed ``.exact`` subfield for each free word of
-    :data:`TYPO_MIN_LENGTH` letters or more (better on both collections, about 1.8 times
-    the query time in Lucene; frsearch itself only expands words the index lacks).
+    :data:`TYPO_MIN_LENGTH` letters or more (better on both collections, at 1.7 to 5.3
+    times the query time in Lucene; frsearch itself only expands words the index lacks).
     Raises QueryError as :func:`frsearch.parse_query` does.
     """
     parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
