@@ -290,6 +290,14 @@ def test_push_keeps_or_recreates_an_existing_index(small_index: frsearch.Index) 
         assert [m for m, p, _b in cluster.requests if m in ("PUT", "DELETE")] == ["DELETE", "PUT"]
 
 
+def test_push_without_the_client_says_how_to_install_it(small_index: frsearch.Index,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "opensearchpy", None)  # as if not installed
+    with pytest.raises(opensearch.PushError, match="needs opensearch-py") as caught:
+        opensearch.push(small_index, "http://127.0.0.1:9")
+    assert "frsearch[opensearch]" in (caught.value.hint or "")
+
+
 def test_push_to_nothing_listening_says_so(small_index: frsearch.Index) -> None:
     with FakeCluster() as cluster:
         url = cluster.url
