@@ -84,8 +84,11 @@ _APOSTROPHES = "'\u2019\u02bc\u2018"
 _SPACED_ORDINAL = (
     r"[ \u00a0\u202f](?:(?i)i?(?:e\u0300?|\u00e8)mes?|(?:e\u0300?|\u00e8)res?|ers?)"
 )
+#: A legal reference, however written (L. 3142-1, L 3142-1, L3142-1): one token, as
+#: frsearch.analysis.LEGAL_REFERENCE; fr_references then joins its letter and number.
+_LEGAL_REFERENCE = rf"(?<!{_WORD_CLASS})[LRDlrd]\.?[ \u00a0\u202f]?\p{{Nd}}{{3,}}(?!{_WORD_CLASS})"
 TOKEN_PATTERN = (
-    rf"\p{{Nd}}+(?:(?:[.,]\p{{Nd}}+)+|{_SPACED_ORDINAL})(?!{_WORD_CLASS})"
+    rf"{_LEGAL_REFERENCE}|\p{{Nd}}+(?:(?:[.,]\p{{Nd}}+)+|{_SPACED_ORDINAL})(?!{_WORD_CLASS})"
     rf"|{_WORD_CLASS}+(?:[{_APOSTROPHES}]{_WORD_CLASS}+)*"
 )
 #: Folded ordinals (13e, 13eme, 1er, 1ere, 1re, 2nd, 2nde, plurals) to their number, as fold() does.
@@ -141,7 +144,7 @@ def index_body(synonyms: Iterable[str] | None = None, options: SearchOptions | N
     options = options or SearchOptions()
     rules = list(synonyms or [])
     chain_head = ["fr_elision", "fr_apostrophes", "fr_roman_numerals", "lowercase", "asciifolding",
-                  "fr_marks", "fr_ordinals"]
+                  "fr_marks", "fr_references", "fr_ordinals"]
     stemmed_tail = ["fr_stop", "fr_feminine", "fr_numbers", "fr_snowball", "fr_nonempty"]
     analyzers: dict[str, Any] = {
         ANALYZER: {
@@ -165,6 +168,8 @@ def index_body(synonyms: Iterable[str] | None = None, options: SearchOptions | N
         # Combining marks (decomposed accents) and what folding leaves besides letters,
         # digits and a number's separators.
         "fr_marks": {"type": "pattern_replace", "pattern": r"[^\p{L}\p{N}.,]", "replacement": ""},
+        # l.3142 (a legal reference whose space fr_marks removed) -> l3142.
+        "fr_references": {"type": "pattern_replace", "pattern": r"^([lrd])\.([0-9]{3,})$", "replacement": "$1$2"},
         "fr_ordinals": {"type": "pattern_replace", "pattern": ORDINAL_PATTERN, "replacement": "$1$2$3"},
         "fr_stop": {"type": "stop", "stopwords": sorted(STOPWORDS), "ignore_case": False},
         "fr_feminine": {"type": "pattern_replace", "pattern": FEMININE_PATTERN, "replacement": "$1$2"},

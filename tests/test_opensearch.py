@@ -132,6 +132,7 @@ CASES = [
     "XIXe siècle, XIX, Ier, Ière, IIIème, Ve République, V, 13 ème, 13e, 1er, 1ère, 2nd, 2nde, 013e",
     "salariée salariées salarié créée créé égalité égal Œuvre cœur État États-Unis casse-croûte",
     "7,7 % 1.000 L1234-5 2019-2020 e\u0301te\u0301 ÉTÉ",
+    "l’article L. 3142-1, article L 3142-1, L.3142-1, R. 1234-9, D4153-15, L. 12 et J. D. 1990",
 ]
 
 
