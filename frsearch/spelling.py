@@ -1,0 +1,384 @@
+"""Spelling: which query words may be mistyped, and "did you mean" in the user's own words.
+
+A word is taken as mistyped only when nothing says it was meant: it is not a question word,
+an acronym written in capitals (``CSE``), a name (a capitalised word after the first, or a
+word with capitals inside, ``McDonald's``), a number or reference (``L1234-5``), nor a
+French word. French words are those of pyspellchecker's French frequency list (140,000
+words from film subtitles, MIT), read the first time a word needs it (about 0.3 s).
+
+A correction is a French word of that list, within the edit limits below, whose index term
+the index has; when the typed word's own term is in the index, only a spelling of that same
+term (``harnai`` -> ``harnais``), so a correction never changes what an indexed word finds.
+Among the candidates, the closest wins, then the most frequent; two close candidates of
+different terms with frequencies within ``AMBIGUOUS_RATIO`` of each other are a guess,
+and no suggestion is made. The suggestion is the query as typed, with only the corrected
+words replaced: stopwords, punctuation, case, operators, quotes and fields are kept.
+Accents, case, hyphens and apostrophes are never corrected on their own: the analyzer
+already reads ``conges``, ``congés`` and ``CONGÉS`` alike.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Collection, Protocol, Sequence
+
+from frsearch.analysis import AnalyzedTerm, analyze, fold, stem
+
+__all__ = [
+    "AMBIGUOUS_RATIO",
+    "Vocabulary",
+    "edit_kind",
+    "close_spellings_kept",
+    "same_family",
+    "MIN_CORRECTED_LENGTH",
+    "Lexicon",
+    "lexicon",
+    "names",
+    "protection",
+    "suggest",
+]
+
+#: Words shorter than this (folded) are never corrected: too many words lie one edit away.
+MIN_CORRECTED_LENGTH = 5
+#: A correction to another index term (one that changes what is searched) needs a word of
+#: this many letters at least: shorter words have too many real words one edit away
+#: (``resto``, ``excel``, ``macron`` are each one edit from a common word of the index).
+MIN_LENGTH_NEW_TERM = 7
+#: Two index terms are of one family when they begin alike for this many letters at least
+#: (the length SearchOptions.related_min_length uses for related forms).
+FAMILY_PREFIX = 5
+#: Endings that make a known French word into another form of it: a word the lexicon lacks
+#: that is a known word with one of them (``allaitante``) is taken as French.
+INFLECTIONS = ("e", "s", "es", "x")
+#: Two candidates of different terms at the same distance are a guess unless the first is
+#: this many times more frequent in the lexicon than the second.
+AMBIGUOUS_RATIO = 10
+#: The longest word looked at (no French word is longer).
+MAX_LENGTH = 30
+
+# The lexicon's accented letters, folded as analysis.fold folds them (fold itself, through
+# unidecode, takes about a second on the whole list); apostrophes and hyphens are dropped.
+_FOLD_TABLE = str.maketrans(
+    {**dict(zip("àâäçèéêëîïôöùûüÿœæ", "aaaceeeeiioouuuy")), "œ": "oe", "æ": "ae",
+     "'": None, "’": None, "-": None}
+)
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _key(word: str) -> str:
+    lowered = word.lower().translate(_FOLD_TABLE)
+    return lowered if _PLAIN.issuperset(lowered) else fold(lowered).replace("'", "")
+
+
+class Lexicon:
+    """French words by folded form, each with its most frequent spelling and frequency."""
+
+    def __init__(self, frequencies: dict[str, int]) -> None:
+        entries: dict[str, tuple[int, str]] = {}
+        for word, count in frequencies.items():
+            key = _key(word)
+            if key and count > entries.get(key, (-1, ""))[0]:
+                entries[key] = (count, word)
+        self._entries = entries
+
+    def __contains__(self, folded: object) -> bool:
+        return isinstance(folded, str) and folded.replace("'", "").replace("-", "") in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def frequency(self, folded: str) -> int:
+        return self._entries.get(folded, (0, ""))[0]
+
+    def spelling(self, folded: str) -> str:
+        """The most frequent way the lexicon writes a folded word (with its accents)."""
+        return self._entries.get(folded, (0, folded))[1]
+
+    def near(self, folded: str) -> list[str]:
+        """Lexicon words one edit away from ``folded``: a letter added, dropped or replaced,
+        two neighbours swapped, or up to two letters doubled or undoubled (``sabattique`` ->
+        ``sabbatique``: doubling is the commonest French misspelling)."""
+        variants = _edits1(folded)
+        for once in _redoubled(folded):
+            variants.add(once)
+            variants.update(_redoubled(once))
+        variants.discard(folded)
+        return sorted(word for word in variants if word in self._entries)
+
+    def inflected(self, folded: str) -> bool:
+        """Whether ``folded`` is a known word with an ending of INFLECTIONS added."""
+        return any(
+            folded.endswith(end) and len(folded) - len(end) >= 4 and folded[: -len(end)] in self._entries
+            for end in INFLECTIONS
+        )
+
+
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def _undouble(word: str) -> str:
+    return _DOUBLED.sub(r"\1", word)
+
+
+def _redoubled(word: str) -> set[str]:
+    """``word`` with one letter doubled, or one doubled letter made single."""
+    out = {word[:i] + word[i] + word[i:] for i in range(len(word)) if word[i - 1 : i] != word[i]}
+    out |= {word[:i] + word[i + 1:] for i in range(1, len(word)) if word[i - 1] == word[i]}
+    return out
+
+
+def _edits1(word: str) -> set[str]:
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    out |= {a + c + b for a, b in splits for c in _LETTERS}
+    return out
+
+
+_LEXICON: Lexicon | None = None
+_LEXICON_LOCK = threading.Lock()
+
+
+def _frequency_list() -> dict[str, int]:
+    """pyspellchecker's French word frequencies, read from its package data (without
+    importing the package, whose English list would be loaded for nothing)."""
+    import gzip
+    import json
+
+    spec = importlib.util.find_spec("spellchecker")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(list(spec.submodule_search_locations)[0]) / "resources" / "fr.json.gz"
+    try:
+        data = json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, ValueError):
+        return {}
+    return {w: int(c) for w, c in data.items() if isinstance(w, str) and isinstance(c, int)}
+
+
+def lexicon() -> Lexicon:
+    """The French lexicon, loaded on first use (empty if pyspellchecker's data is missing:
+    then no word is known to be French, and only the other rules protect words)."""
+    global _LEXICON
+    if _LEXICON is None:
+        with _LEXICON_LOCK:
+            if _LEXICON is None:
+                _LEXICON = Lexicon(_frequency_list())
+    return _LEXICON
+
+
+# ---------------------------------------------------------------------------
+# Which words are left alone
+
+
+def _is_acronym(original: str) -> bool:
+    letters = [ch for ch in original if ch.isalpha()]
+    return len(letters) >= 2 and all(ch.isupper() for ch in letters)
+
+
+def _has_inner_capital(original: str) -> bool:
+    return any(ch.isupper() for ch in original[1:])
+
+
+def protection(original: str, folded: str, question_words: Collection[str] = (),
+               name_words: Collection[str] = ()) -> str | None:
+    """Why a query word is not to be corrected (``None``: it may be mistyped).
+
+    ``name_words`` are the words the query writes as names (see :func:`names`).
+    """
+    if not folded:
+        return "empty"
+    if folded in question_words:
+        return "question word"
+    if any(ch.isdigit() for ch in original):
+        return "number or reference"
+    if _is_acronym(original):
+        return "acronym"
+    if original in name_words or _has_inner_capital(original):
+        return "name"
+    if len(folded) > MAX_LENGTH:
+        return "too long"
+    words = lexicon()
+    if folded in words or words.inflected(folded):
+        return "French word"
+    return None
+
+
+def close_spellings_kept(original: str, folded: str, term: str, found: Sequence[str],
+                         question_words: Collection[str] = ()) -> list[str]:
+    """Of the index terms close to a query word the index lacks (``found``), those the
+    ranking may search it as: all of them for a word that may be mistyped and has
+    MIN_LENGTH_NEW_TERM letters or more; for a shorter one, those a swap or a doubled letter
+    explains (``unsi`` -> ``unis``); for a word that was meant (a question word, number,
+    acronym or French word), only forms of its own family (``alcoolémie`` -> ``alcool``).
+    A name is treated as a word that may be mistyped: names are often misspelt."""
+    meant = protection(original, folded, question_words) is not None
+    if not meant and len(folded) >= MIN_LENGTH_NEW_TERM:
+        return list(found)
+    slips = set() if meant or len(folded) < 4 else {stem(v) for v in _slips(folded)}
+    return [t for t in found if same_family(term, t) or t in slips]
+
+
+def _slips(word: str) -> set[str]:
+    """``word`` with two neighbours swapped, or up to two letters doubled or undoubled."""
+    out = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
+    for once in _redoubled(word):
+        out.add(once)
+        out.update(_redoubled(once))
+    out.discard(word)
+    return out
+
+
+def same_family(term: str, other: str) -> bool:
+    """Whether two index terms are forms of one word: they begin alike for FAMILY_PREFIX
+    letters at least, and the shorter has at most two letters past that beginning
+    (``alcoolemi``, ``alcool`` and ``alcoolis``; not ``boir`` and ``bois``)."""
+    common = len(os.path.commonprefix([term, other]))
+    return common >= FAMILY_PREFIX and min(len(term), len(other)) - common <= 2
+
+
+def names(text: str) -> frozenset[str]:
+    """Words of a query written as names: capitalised (``Dupont``), unless first of several
+    words (where a sentence starts with a capital); a lone capitalised word is a name."""
+    words = [t.original for t in analyze(text, keep_stopwords=True)]
+    later = words if len(words) == 1 else words[1:]
+    return frozenset(w for w in later if w[:1].isupper() and not _is_acronym(w))
+
+
+# ---------------------------------------------------------------------------
+# Did you mean
+
+
+@dataclass
+class _Correction:
+    start: int
+    end: int
+    text: str
+
+
+def _like(original: str, spelling: str) -> str:
+    """``spelling`` in the case the user wrote ``original`` in."""
+    if original[:1].isupper():
+        return spelling[:1].upper() + spelling[1:]
+    return spelling
+
+
+def edit_kind(typed: str, other: str) -> str | None:
+    """How two folded words differ by one edit: ``"double"`` (letters doubled or undoubled,
+    any number of them), ``"swap"`` (two neighbours), ``"edit"`` (a letter added, dropped or
+    replaced), or None (more than that, or nothing)."""
+    if typed == other:
+        return None
+    if _undouble(typed) == _undouble(other):
+        return "double"
+    if len(typed) == len(other):
+        diffs = [i for i, (a, b) in enumerate(zip(typed, other)) if a != b]
+        if len(diffs) == 1:
+            return "edit"
+        if (len(diffs) == 2 and diffs[1] == diffs[0] + 1
+                and typed[diffs[0]] == other[diffs[1]] and typed[diffs[1]] == other[diffs[0]]):
+            return "swap"
+        return None
+    short, long = sorted((typed, other), key=len)
+    if len(long) - len(short) == 1:
+        i = next((i for i, (a, b) in enumerate(zip(short, long)) if a != b), len(short))
+        if short[i:] == long[i + 1:]:
+            return "edit"
+    return None
+
+
+def _allowed(typed: str, kind: str, same_term: bool) -> bool:
+    """The edit limits: a doubled letter or a swap from 4 letters; another edit from 5 letters
+    when the term stays, from MIN_LENGTH_NEW_TERM when it changes."""
+    if kind in ("double", "swap"):
+        return len(typed) >= 4
+    return len(typed) >= (MIN_CORRECTED_LENGTH if same_term else MIN_LENGTH_NEW_TERM)
+
+
+class Vocabulary(Protocol):
+    """What the index tells spelling (frsearch.search.Engine gives it)."""
+
+    def doc_frequency(self, term: str) -> int:
+        """The documents with an index term."""
+
+    def writes(self, term: str, folded: str) -> bool:
+        """Whether the documents write ``term`` as the folded word ``folded``."""
+
+    def written_near(self, term: str, folded: str) -> list[str]:
+        """Words as the documents write them, whose terms are close to a word's (best first)."""
+
+
+def correct_word(token: AnalyzedTerm, vocabulary: Vocabulary) -> str | None:
+    """The word a mistyped query word stands for, or None when unsure (see the module)."""
+    typed = token.folded
+    if len(typed) < 4 or not typed.isalpha() or not token.term:
+        return None
+    words = lexicon()
+    candidates = []
+    for word in words.near(typed):
+        term = stem(word)
+        kind = edit_kind(typed, word)
+        if kind is None or not _allowed(typed, kind, term == token.term):
+            continue
+        if vocabulary.doc_frequency(term):  # else the correction would find nothing
+            candidates.append((-words.frequency(word), word, term))
+    if candidates:
+        candidates.sort()
+        best = candidates[0]
+        for other in candidates[1:]:
+            if other[2] != best[2] and -other[0] * AMBIGUOUS_RATIO > -best[0]:
+                return None  # two different words, neither clearly more likely
+        return words.spelling(best[1])
+    # No French word: a name the documents write (Zuckerberg for Zukerberg).
+    for form in vocabulary.written_near(token.term, typed)[:1]:
+        folded = _key(form)
+        kind = edit_kind(typed, folded)
+        if (form[:1].isupper() and folded not in words and kind is not None
+                and _allowed(typed, kind, stem(folded) == token.term)):
+            return form
+    return None
+
+
+def suggest(text: str, searched: Sequence[str], vocabulary: Vocabulary,
+            question_words: Collection[str] = (), limit: int = 8) -> str | None:
+    """``text`` (a query as typed) with its mistyped words corrected, or None.
+
+    ``searched`` are the query's words as typed that are searched as plain words (not
+    operators, field names, prefixes or fuzzy words); only those are looked at, the first
+    ``limit`` of them that may be mistyped.
+    """
+    wanted = set(searched)
+    name_words = names(text)
+    corrections: list[_Correction] = []
+    for token in analyze(text, keep_stopwords=True):
+        if token.term is None or token.original not in wanted:
+            continue
+        if text[token.end:token.end + 1] in ("*", "~", ":"):
+            continue
+        if vocabulary.doc_frequency(token.term) and vocabulary.writes(token.term, token.folded):
+            continue  # the documents use the word as typed (asked first: it needs no lexicon)
+        reason = protection(token.original, token.folded, question_words, name_words)
+        if reason is not None and reason != "name":
+            continue
+        limit -= 1
+        if limit < 0:
+            break
+        spelling = correct_word(token, vocabulary)
+        if spelling is not None:
+            corrections.append(_Correction(token.start, token.end, _like(token.original, spelling)))
+    if not corrections:
+        return None
+    out, at = [], 0
+    for fix in corrections:
+        out.append(text[at:fix.start])
+        out.append(fix.text)
+        at = fix.end
+    out.append(text[at:])
+    return "".join(out)
