@@ -19,6 +19,7 @@ already reads ``conges``, ``congés`` and ``CONGÉS`` alike.
 
 from __future__ import annotations
 
+import bisect
 import importlib.util
 import os
 import re
@@ -52,6 +53,8 @@ MIN_LENGTH_NEW_TERM = 7
 #: Two index terms are of one family when they begin alike for this many letters at least
 #: (the length SearchOptions.related_min_length uses for related forms).
 FAMILY_PREFIX = 5
+#: A word that begins a French word this many letters longer is an abbreviation.
+ABBREVIATED_BY = 3
 #: Endings that make a known French word into another form of it: a word the lexicon lacks
 #: that is a known word with one of them (``allaitante``) is taken as French.
 INFLECTIONS = ("e", "s", "es", "x")
@@ -86,6 +89,7 @@ class Lexicon:
             if key and count > entries.get(key, (-1, ""))[0]:
                 entries[key] = (count, word)
         self._entries = entries
+        self._sorted: list[str] | None = None
 
     def __contains__(self, folded: object) -> bool:
         return isinstance(folded, str) and folded.replace("'", "").replace("-", "") in self._entries
@@ -110,6 +114,19 @@ class Lexicon:
             variants.update(_redoubled(once))
         variants.discard(folded)
         return sorted(word for word in variants if word in self._entries)
+
+    def abbreviates(self, folded: str) -> bool:
+        """Whether ``folded`` begins a French word ABBREVIATED_BY letters longer or more
+        (``resto``, ``sécu``, ``préca``): a word cut short on purpose, not mistyped."""
+        if self._sorted is None:
+            self._sorted = sorted(self._entries)
+        words = self._sorted
+        i = bisect.bisect_left(words, folded)
+        while i < len(words) and words[i].startswith(folded):
+            if len(words[i]) - len(folded) >= ABBREVIATED_BY:
+                return True
+            i += 1
+        return False
 
     def inflected(self, folded: str) -> bool:
         """Whether ``folded`` is a known word with an ending of INFLECTIONS added."""
@@ -201,13 +218,15 @@ def protection(original: str, folded: str, question_words: Collection[str] = (),
         return "number or reference"
     if _is_acronym(original):
         return "acronym"
-    if original in name_words or _has_inner_capital(original):
-        return "name"
     if len(folded) > MAX_LENGTH:
         return "too long"
     words = lexicon()
     if folded in words or words.inflected(folded):
         return "French word"
+    if words.abbreviates(folded):
+        return "abbreviation"
+    if original in name_words or _has_inner_capital(original):
+        return "name"
     return None
 
 
@@ -216,14 +235,16 @@ def close_spellings_kept(original: str, folded: str, term: str, found: Sequence[
     """Of the index terms close to a query word the index lacks (``found``), those the
     ranking may search it as: all of them for a word that may be mistyped and has
     MIN_LENGTH_NEW_TERM letters or more; for a shorter one, those a swap or a doubled letter
-    explains (``unsi`` -> ``unis``); for a word that was meant (a question word, number,
-    acronym or French word), only forms of its own family (``alcoolémie`` -> ``alcool``).
-    A name is treated as a word that may be mistyped: names are often misspelt."""
-    meant = protection(original, folded, question_words) is not None
-    if not meant and len(folded) >= MIN_LENGTH_NEW_TERM:
+    explains (``unsi`` -> ``unis``), or forms of its own family; for a French word or an
+    abbreviation, only forms of its own family (``alcoolémie`` -> ``alcool``); for a
+    question word, number or acronym, none. A capitalised name is treated as a word that
+    may be mistyped: names are often misspelt."""
+    reason = protection(original, folded, question_words)
+    if reason is None and len(folded) >= MIN_LENGTH_NEW_TERM:
         return list(found)
-    slips = set() if meant or len(folded) < 4 else {stem(v) for v in _slips(folded)}
-    return [t for t in found if same_family(term, t) or t in slips]
+    slips = set() if reason is not None or len(folded) < 4 else {stem(v) for v in _slips(folded)}
+    family = reason in (None, "French word", "abbreviation")
+    return [t for t in found if (family and same_family(term, t)) or t in slips]
 
 
 def _slips(word: str) -> set[str]:
@@ -237,11 +258,15 @@ def _slips(word: str) -> set[str]:
 
 
 def same_family(term: str, other: str) -> bool:
-    """Whether two index terms are forms of one word: they begin alike for FAMILY_PREFIX
-    letters at least, and the shorter has at most two letters past that beginning
-    (``alcoolemi``, ``alcool`` and ``alcoolis``; not ``boir`` and ``bois``)."""
+    """Whether two index terms are forms of one word: the shorter, of FAMILY_PREFIX letters
+    or more, begins the longer, or they begin alike for one letter more than that and the
+    shorter has at most two letters past it (``alcoolemi``, ``alcool`` and ``alcoolis``;
+    not ``formal`` and ``format``, nor ``boir`` and ``bois``)."""
     common = len(os.path.commonprefix([term, other]))
-    return common >= FAMILY_PREFIX and min(len(term), len(other)) - common <= 2
+    shorter = min(len(term), len(other))
+    if common == shorter:
+        return common >= FAMILY_PREFIX
+    return common > FAMILY_PREFIX and shorter - common <= 2
 
 
 def names(text: str) -> frozenset[str]:
@@ -315,14 +340,15 @@ class Vocabulary(Protocol):
         """Words as the documents write them, whose terms are close to a word's (best first)."""
 
 
-def correct_word(token: AnalyzedTerm, vocabulary: Vocabulary) -> str | None:
-    """The word a mistyped query word stands for, or None when unsure (see the module)."""
+def correct_word(token: AnalyzedTerm, vocabulary: Vocabulary, name: bool = False) -> str | None:
+    """The word a mistyped query word stands for, or None when unsure (see the module); a
+    ``name`` only to a name the documents write."""
     typed = token.folded
     if len(typed) < 4 or not typed.isalpha() or not token.term:
         return None
     words = lexicon()
     candidates = []
-    for word in words.near(typed):
+    for word in () if name else words.near(typed):
         term = stem(word)
         kind = edit_kind(typed, word)
         if kind is None or not _allowed(typed, kind, term == token.term):
@@ -370,7 +396,7 @@ def suggest(text: str, searched: Sequence[str], vocabulary: Vocabulary,
         limit -= 1
         if limit < 0:
             break
-        spelling = correct_word(token, vocabulary)
+        spelling = correct_word(token, vocabulary, name=reason == "name")
         if spelling is not None:
             corrections.append(_Correction(token.start, token.end, _like(token.original, spelling)))
     if not corrections:
