@@ -593,7 +593,7 @@ class SearchResults:
     total: int
     offset: int = 0
     expansions: dict[str, list[str]] = field(default_factory=dict)
-    #: A corrected query built from words of the index, written as in the documents.
+    #: The query as typed with its mistyped words corrected (see frsearch.spelling), or None.
     suggestion: str | None = None
     #: The terms that ordered the hits past the first page with the query's own words (see
     #: SearchOptions.feedback_docs); empty when feedback did not run.
@@ -2405,11 +2405,11 @@ class _Vocabulary:
         return self.engine._frequency(term, FIELDS)
 
     def writes(self, term: str, folded: str) -> bool:
+        pattern = spelling.written_pattern(folded)
         for docnum in self.engine.term_docs(term, FIELDS)[:20].tolist():
             stored = self.engine.searcher.stored_fields(docnum)
-            for name in FIELDS:
-                if any(w.folded == folded and w.term == term for w in analyze(stored.get(name) or "")):
-                    return True
+            if any(pattern.search(stored.get(name) or "") for name in FIELDS):
+                return True
         return False
 
     def written_near(self, term: str, folded: str) -> list[str]:

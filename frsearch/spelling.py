@@ -25,6 +25,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Collection, Protocol, Sequence
 
@@ -42,6 +43,7 @@ __all__ = [
     "names",
     "protection",
     "suggest",
+    "written_pattern",
 ]
 
 #: Words shorter than this (folded) are never corrected: too many words lie one edit away.
@@ -286,6 +288,30 @@ class _Correction:
     start: int
     end: int
     text: str
+
+
+_ACCENTED = {
+    "a": "aàâäáãå", "c": "cç", "e": "eéèêë", "i": "iîïíì", "n": "nñ", "o": "oôöóòõ",
+    "u": "uùûüú", "y": "yÿý",
+}
+
+
+@lru_cache(maxsize=4096)
+def written_pattern(folded: str) -> re.Pattern[str]:
+    """A pattern that finds a folded word as a text may write it: any case, with or without
+    accents, ``oe`` as ``œ``, not inside a longer word."""
+    parts = []
+    i = 0
+    while i < len(folded):
+        pair = folded[i:i + 2]
+        if pair in ("oe", "ae"):
+            parts.append(f"(?:{pair}|{'œ' if pair == 'oe' else 'æ'})")
+            i += 2
+            continue
+        letters = _ACCENTED.get(folded[i], folded[i])
+        parts.append(f"[{re.escape(letters)}]")
+        i += 1
+    return re.compile(r"(?<![^\W_])" + "".join(parts) + r"(?![^\W_])", re.IGNORECASE)
 
 
 def _like(original: str, spelling: str) -> str:
