@@ -83,6 +83,8 @@ COUNTED_SPANS_CHARS = 1000
 MAX_CACHED_WORDS = 65_536
 #: Words longer than this are not corrected (no French word is that long).
 MAX_CORRECTED_LENGTH = 30
+#: Did-you-mean looks for a word as typed in this many documents with its term, at most.
+WRITTEN_DOCS = 200
 #: Feedback reads this many characters of each field of a document, at most.
 FEEDBACK_CHARS = 4_000
 #: A feedback term found in more than this share of the documents says too little.
@@ -2406,7 +2408,7 @@ class _Vocabulary:
 
     def writes(self, term: str, folded: str) -> bool:
         pattern = spelling.written_pattern(folded)
-        for docnum in self.engine.term_docs(term, FIELDS)[:20].tolist():
+        for docnum in self.engine.term_docs(term, FIELDS)[:WRITTEN_DOCS].tolist():
             stored = self.engine.searcher.stored_fields(docnum)
             if any(pattern.search(stored.get(name) or "") for name in FIELDS):
                 return True

@@ -1,20 +1,23 @@
 """Spelling: which query words may be mistyped, and "did you mean" in the user's own words.
 
-A word is taken as mistyped only when nothing says it was meant: it is not a question word,
-an acronym written in capitals (``CSE``), a name (a capitalised word after the first, or a
-word with capitals inside, ``McDonald's``), a number or reference (``L1234-5``), nor a
-French word. French words are those of pyspellchecker's French frequency list (140,000
-words from film subtitles, MIT), read the first time a word needs it (about 0.3 s).
+A word is taken as mistyped only when nothing says it was meant (see :func:`protection`):
+it is not a question word, an acronym written in capitals (``CSE``), a number or reference
+(``L1234-5``), a French word (one of pyspellchecker's French frequency list, 134,000 folded
+words from film subtitles, MIT, read the first time a word needs it; or such a word with an
+inflection ending), an abbreviation (the start of a French word three letters longer:
+``resto``), nor a word the documents write as typed. A name (a capitalised word after the
+first, a lone capitalised word, or a word with capitals inside) is corrected only to a name
+the documents write.
 
-A correction is a French word of that list, within the edit limits below, whose index term
-the index has; when the typed word's own term is in the index, only a spelling of that same
-term (``harnai`` -> ``harnais``), so a correction never changes what an indexed word finds.
-Among the candidates, the closest wins, then the most frequent; two close candidates of
-different terms with frequencies within ``AMBIGUOUS_RATIO`` of each other are a guess,
-and no suggestion is made. The suggestion is the query as typed, with only the corrected
-words replaced: stopwords, punctuation, case, operators, quotes and fields are kept.
-Accents, case, hyphens and apostrophes are never corrected on their own: the analyzer
-already reads ``conges``, ``congés`` and ``CONGÉS`` alike.
+A correction is the most frequent French word one edit away (see :func:`edit_kind` and
+:func:`_allowed` for the limits), whose index term the index has, when no word of another
+term one edit away is within AMBIGUOUS_RATIO of its frequency. The suggestion is the query
+as typed, with only the corrected words replaced: stopwords, punctuation, case, operators,
+quotes and fields are kept. Accents, case, hyphens and apostrophes are never corrected on
+their own: the analyzer already reads ``conges``, ``congés`` and ``CONGÉS`` alike.
+
+The ranking asks :func:`close_spellings_kept` which close spellings of a word the index
+lacks it may search.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Collection, Protocol, Sequence
 
-from frsearch.analysis import AnalyzedTerm, analyze, fold, stem
+from frsearch.analysis import ELISIONS, AnalyzedTerm, analyze, fold, stem
 
 __all__ = [
     "AMBIGUOUS_RATIO",
@@ -37,7 +40,7 @@ __all__ = [
     "edit_kind",
     "close_spellings_kept",
     "same_family",
-    "MIN_CORRECTED_LENGTH",
+    "MIN_LENGTH_NEW_TERM",
     "Lexicon",
     "lexicon",
     "names",
@@ -46,8 +49,6 @@ __all__ = [
     "written_pattern",
 ]
 
-#: Words shorter than this (folded) are never corrected: too many words lie one edit away.
-MIN_CORRECTED_LENGTH = 5
 #: A correction to another index term (one that changes what is searched) needs a word of
 #: this many letters at least: shorter words have too many real words one edit away
 #: (``resto``, ``excel``, ``macron`` are each one edit from a common word of the index).
@@ -138,7 +139,8 @@ class Lexicon:
         )
 
 
-_DOUBLED = re.compile(r"(.)\1+")
+# A doubled e is left out: ``ee`` is how a folded feminine ``-ée`` ends.
+_DOUBLED = re.compile(r"([^e])\1+")
 
 
 def _undouble(word: str) -> str:
@@ -147,8 +149,9 @@ def _undouble(word: str) -> str:
 
 def _redoubled(word: str) -> set[str]:
     """``word`` with one letter doubled, or one doubled letter made single."""
-    out = {word[:i] + word[i] + word[i:] for i in range(len(word)) if word[i - 1 : i] != word[i]}
-    out |= {word[:i] + word[i + 1:] for i in range(1, len(word)) if word[i - 1] == word[i]}
+    out = {word[:i] + word[i] + word[i:] for i in range(len(word))
+           if word[i - 1 : i] != word[i] and word[i] != "e"}
+    out |= {word[:i] + word[i + 1:] for i in range(1, len(word)) if word[i - 1] == word[i] != "e"}
     return out
 
 
@@ -345,12 +348,19 @@ def edit_kind(typed: str, other: str) -> str | None:
     return None
 
 
-def _allowed(typed: str, kind: str, same_term: bool) -> bool:
-    """The edit limits: a doubled letter or a swap from 4 letters; another edit from 5 letters
-    when the term stays, from MIN_LENGTH_NEW_TERM when it changes."""
-    if kind in ("double", "swap"):
+def _allowed(typed: str, other: str, kind: str, same_term: bool) -> bool:
+    """The edit limits. Doubled letters, from 4 letters. A swap of two neighbours, from 4
+    letters, sparing the first. A letter added, dropped or replaced, sparing the first, from
+    MIN_LENGTH_NEW_TERM letters, and only when it changes the word's index term: when the
+    term stays, the word is more often another form of a word the lexicon lacks (``connoté``,
+    ``décéda``, ``baronnie``) than a typo, and the search is the same anyway."""
+    if kind == "double":
         return len(typed) >= 4
-    return len(typed) >= (MIN_CORRECTED_LENGTH if same_term else MIN_LENGTH_NEW_TERM)
+    if typed[:1] != other[:1]:
+        return False
+    if kind == "swap":
+        return len(typed) >= 4
+    return not same_term and len(typed) >= MIN_LENGTH_NEW_TERM
 
 
 class Vocabulary(Protocol):
@@ -373,29 +383,50 @@ def correct_word(token: AnalyzedTerm, vocabulary: Vocabulary, name: bool = False
     if len(typed) < 4 or not typed.isalpha() or not token.term:
         return None
     words = lexicon()
-    candidates = []
+    # Every French word one edit away, most frequent first: the best must be a correction the
+    # limits allow, whose term the index has, and clearly more frequent than any other word.
+    neighbours = []
     for word in () if name else words.near(typed):
-        term = stem(word)
         kind = edit_kind(typed, word)
-        if kind is None or not _allowed(typed, kind, term == token.term):
-            continue
-        if vocabulary.doc_frequency(term):  # else the correction would find nothing
-            candidates.append((-words.frequency(word), word, term))
-    if candidates:
-        candidates.sort()
-        best = candidates[0]
-        for other in candidates[1:]:
-            if other[2] != best[2] and -other[0] * AMBIGUOUS_RATIO > -best[0]:
+        if kind is not None:
+            neighbours.append((-words.frequency(word), word, stem(word), kind))
+    if neighbours:
+        neighbours.sort()
+        _count, best, term, kind = neighbours[0]
+        if not _allowed(typed, best, kind, term == token.term) or not vocabulary.doc_frequency(term):
+            return None
+        for other in neighbours[1:]:
+            if other[2] != term and -other[0] * AMBIGUOUS_RATIO > -neighbours[0][0]:
                 return None  # two different words, neither clearly more likely
-        return words.spelling(best[1])
-    # No French word: a name the documents write (Zuckerberg for Zukerberg).
+        return words.spelling(best)
+    # No French word: a name the documents write (Zuckerberg for Zukerberg), if it searches
+    # another term (a name's other form, Berlinois for berlinoise, is no correction).
     for form in vocabulary.written_near(token.term, typed)[:1]:
         folded = _key(form)
         kind = edit_kind(typed, folded)
         if (form[:1].isupper() and folded not in words and kind is not None
-                and _allowed(typed, kind, stem(folded) == token.term)):
+                and stem(folded) != token.term and _allowed(typed, folded, kind, False)):
             return form
     return None
+
+
+_APOSTROPHE_SPACE = re.compile(r"['’]\s+")
+
+
+def _split_word(text: str, token: AnalyzedTerm, after: AnalyzedTerm | None,
+                vocabulary: Vocabulary) -> str | None:
+    """The French word a stray space after an apostrophe split in two (``prud' hommes``),
+    as the lexicon writes it, or None. An elision (``l' employeur``) is not a split word."""
+    if after is None or token.folded in ELISIONS:
+        return None
+    gap = _APOSTROPHE_SPACE.match(text, token.end)
+    if gap is None or gap.end() != after.start - len(after.elision or ""):
+        return None
+    joined = token.folded + after.folded
+    words = lexicon()
+    if joined not in words or not vocabulary.doc_frequency(stem(joined)):
+        return None
+    return words.spelling(joined)
 
 
 def suggest(text: str, searched: Sequence[str], vocabulary: Vocabulary,
@@ -409,7 +440,17 @@ def suggest(text: str, searched: Sequence[str], vocabulary: Vocabulary,
     wanted = set(searched)
     name_words = names(text)
     corrections: list[_Correction] = []
-    for token in analyze(text, keep_stopwords=True):
+    tokens = analyze(text, keep_stopwords=True)
+    joined_with: AnalyzedTerm | None = None
+    for i, token in enumerate(tokens):
+        if token is joined_with:
+            continue
+        joined_with = tokens[i + 1] if i + 1 < len(tokens) else None
+        whole = _split_word(text, token, joined_with, vocabulary)
+        if whole is not None and joined_with is not None:
+            corrections.append(_Correction(token.start, joined_with.end, _like(token.original, whole)))
+            continue
+        joined_with = None
         if token.term is None or token.original not in wanted:
             continue
         if text[token.end:token.end + 1] in ("*", "~", ":"):

@@ -148,11 +148,11 @@ def test_installed_command_runs_in_a_subprocess(tmp_path: Path) -> None:
 
 def test_explain_and_did_you_mean(runner: CliRunner) -> None:
     run(runner, "index", "seeds")
-    result = run(runner, "query", "--explain", "etats unsi")
+    result = run(runner, "query", "--explain", "vehicules electrqiues")
     assert result.stdout.startswith("query: ")
-    assert "unsi -> unsi: not in the index, searched as close spellings" in result.stdout
+    assert "electrqiues -> electrqiu: not in the index, searched as close spellings" in result.stdout
     assert "matched: " in result.stdout
-    assert "Did you mean: etats unis" in result.stderr
+    assert "Did you mean: vehicules électriques" in result.stderr
 
 
 def test_filters_sorting_and_pages(runner: CliRunner) -> None:

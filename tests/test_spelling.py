@@ -21,6 +21,7 @@ LABOUR_LAW = [
     ("Rupture", "La rupture conventionnelle collective est homologuée. Le comité a voté."),
     ("Sécurité", "Le port des équipements est obligatoire au chantier de Bury. Le maçon de Mâcon."),
     ("Excès", "Les excès de vitesse et le reste du temps de travail; le commerce et la commune."),
+    ("Conseil", "Le conseil de prud'hommes juge les litiges entre employeur et salarié."),
 ]
 
 
@@ -60,6 +61,14 @@ def close_spellings(index: frsearch.Index, query: str) -> list[str]:
         "article L1234-5",
         "tickets resto",
         "calcul excel",
+        # One edit that keeps the index term: more often a form the lexicon lacks than a typo.
+        "harnai",
+        # The first letter is spared (apnée is missing from the lexicon; panée is a word).
+        "apnée du sommeil",
+        # A more frequent word of another term is as close (conger: congé, congre).
+        "conger payer",
+        # An elision written with a space is no split word.
+        "l' employeur",
     ],
 )
 def test_no_suggestion_for_words_that_were_meant(labour: frsearch.Index, query: str) -> None:
@@ -74,8 +83,8 @@ def test_no_suggestion_for_words_that_were_meant(labour: frsearch.Index, query: 
         ("Licenciment pour faute grave ?", "Licenciement pour faute grave ?"),
         ("congé sabattique", "congé sabbatique"),  # two doubling slips count as one
         ("rupture conventionelle colective", "rupture conventionnelle collective"),
-        # An indexed term may still be misspelt: corrected to the same term only.
-        ("harnai", "harnais"),
+        # A space after an apostrophe split a word in two.
+        ("conseil des prud' hommes", "conseil des prud'hommes"),
         # Operators, quotes, fields, required and excluded words survive (issue 13).
         ("congé ET marriage", "congé ET mariage"),
         ('"congé sabatique" OR titre:licenciment', '"congé sabbatique" OR titre:licenciement'),
@@ -107,7 +116,10 @@ def test_a_word_the_documents_use_is_not_corrected() -> None:
 
 def test_a_misspelt_name_is_corrected_to_a_name_of_the_documents(seed_index: frsearch.Index) -> None:
     assert suggestion(seed_index, "Zukerberg Facebok") == "Zuckerberg Facebook"
-    assert suggestion(seed_index, "etats unsi") == "etats unis"  # a swap, even in a short word
+    # The ranking still searches a short word's swap (unsi: unis); did-you-mean does not
+    # offer it, as uns, one edit away too, is more frequent.
+    results = seed_index.search("etats unsi")
+    assert results.suggestion is None and "unis" in results.expansions["unsi"]
 
 
 @pytest.mark.parametrize("query", ["CSE", "DUERP", "STC", "burqa", "port de la burqa", "laïcité",
