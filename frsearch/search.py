@@ -1285,7 +1285,7 @@ class Engine:
             return found
         reach = 1 if len(source) < 5 else 2
         distances: dict[str, int] = {}
-        for variant in _edits1(source):
+        for variant in spelling.edits1(source):
             stemmed = stem(variant)
             if stemmed not in distances and self.has_term(stemmed, fields):
                 distances[stemmed] = 1
@@ -2583,19 +2583,6 @@ def _in_order(positions: list[Sequence[int]], reach: int) -> bool:
         if not ends:
             return False
     return True
-
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def _edits1(word: str) -> set[str]:
-    """Every string one insertion, deletion, replacement or neighbour swap away from ``word``."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = {a + b[1:] for a, b in splits if b}
-    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    replaces = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    inserts = {a + c + b for a, b in splits for c in _LETTERS}
-    return (deletes | swaps | replaces | inserts) - {word}
 
 
 def osa_distance(a: str, b: str) -> int:

@@ -38,6 +38,7 @@ __all__ = [
     "AMBIGUOUS_RATIO",
     "Vocabulary",
     "edit_kind",
+    "edits1",
     "close_spellings_kept",
     "same_family",
     "MIN_LENGTH_NEW_TERM",
@@ -115,7 +116,7 @@ class Lexicon:
         """Lexicon words one edit away from ``folded``: a letter added, dropped or replaced,
         two neighbours swapped, or up to two letters doubled or undoubled (``sabattique`` ->
         ``sabbatique``: doubling is the commonest French misspelling)."""
-        variants = _edits1(folded)
+        variants = edits1(folded)
         for once in _redoubled(folded):
             variants.add(once)
             variants.update(_redoubled(once))
@@ -159,13 +160,14 @@ def _redoubled(word: str) -> set[str]:
     return out
 
 
-def _edits1(word: str) -> set[str]:
+def edits1(word: str) -> set[str]:
+    """Every string one insertion, deletion, replacement or neighbour swap away from ``word``."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    out = {a + b[1:] for a, b in splits if b}
-    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    out |= {a + c + b for a, b in splits for c in _LETTERS}
-    return out
+    deletes = {a + b[1:] for a, b in splits if b}
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    replaces = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    inserts = {a + c + b for a, b in splits for c in _LETTERS}
+    return (deletes | swaps | replaces | inserts) - {word}
 
 
 _LEXICON: Lexicon | None = None
