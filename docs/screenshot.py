@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
-QUERY = "etats unsi"
+QUERY = "etats unis gouvernemnet"
 
 
 def main() -> None:

@@ -43,6 +43,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from frsearch import spelling
 from frsearch.analysis import LEGAL_REFERENCE, SPACED_ORDINAL, analyze, counted_spans, matched_spans, stem, term_counts
 from frsearch.errors import QueryError
 from frsearch.paths import nfc
@@ -83,6 +84,8 @@ COUNTED_SPANS_CHARS = 1000
 MAX_CACHED_WORDS = 65_536
 #: Words longer than this are not corrected (no French word is that long).
 MAX_CORRECTED_LENGTH = 30
+#: Did-you-mean looks for a word as typed in this many documents with its term, at most.
+WRITTEN_DOCS = 200
 #: Feedback reads this many characters of each field of a document, at most.
 FEEDBACK_CHARS = 4_000
 #: A feedback term found in more than this share of the documents says too little.
@@ -639,7 +642,7 @@ class SearchResults:
     total: int
     offset: int = 0
     expansions: dict[str, list[str]] = field(default_factory=dict)
-    #: A corrected query built from words of the index, written as in the documents.
+    #: The query as typed with its mistyped words corrected (see frsearch.spelling), or None.
     suggestion: str | None = None
     #: The terms that ordered the hits past the first page with the query's own words (see
     #: SearchOptions.feedback_docs); empty when feedback did not run.
@@ -1182,10 +1185,18 @@ class Engine:
             return found
         if self.options.typo_tolerance:
             if ctx is None:
-                return self._typo_terms(word, fields)
-            ctx.typo_budget -= 1
-            if ctx.typo_budget >= 0:
-                return self._typo_terms(word, fields, ctx.context_terms(self))
+                found = self._typo_terms(word, fields)
+            else:
+                ctx.typo_budget -= 1
+                found = self._typo_terms(word, fields, ctx.context_terms(self)) if ctx.typo_budget >= 0 else []
+            if ctx is not None and not ctx.lenient:
+                # Only the spellings the word may stand for, unless the query finds nothing
+                # without the others (see _search).
+                kept = set(spelling.close_spellings_kept(
+                    word.text, word.folded or word.term, word.term, [t for t, _ in found], QUESTION_WORDS))
+                ctx.held_back = ctx.held_back or len(kept) < len(found)
+                found = [(t, w) for t, w in found if t in kept]
+            return found
         return []
 
     def _expansions_once(self, word: Word, ctx: "_Context") -> list[tuple[str, float]]:
@@ -1344,7 +1355,7 @@ class Engine:
             return found
         reach = 1 if len(source) < 5 else 2
         distances: dict[str, int] = {}
-        for variant in _edits1(source):
+        for variant in spelling.edits1(source):
             stemmed = stem(variant)
             if stemmed not in distances and self.has_term(stemmed, fields):
                 distances[stemmed] = 1
@@ -1387,35 +1398,10 @@ class Engine:
         return None
 
     def suggest(self, parsed: ParsedQuery) -> str | None:
-        """A corrected query when some words are not in the index, or None."""
-        words = [w for w in parsed.words() if not (w.prefix or w.fuzzy)]
-        if not words:
-            return None
-        corrected: list[tuple[Word, str, bool]] = []
-        changed = False
-        known = [w.term for w in words if self.has_term(w.term, w.fields)]
-        budget = MAX_CORRECTED_WORDS
-        for word in words:
-            if self.has_term(word.term, word.fields):
-                corrected.append((word, word.term, False))
-                continue
-            budget -= 1
-            best = self.corrections(word, limit=1, context=known) if budget >= 0 else []
-            if best:
-                corrected.append((word, best[0], True))
-                changed = True
-            else:
-                corrected.append((word, word.term, False))
-        if not changed:
-            return None
-        whole = self.surface([term for _w, term, _c in corrected])
-        if whole is not None:
-            return whole
-        parts = []
-        for word, term, was_corrected in corrected:
-            form = self.surface([term], word.fields) if was_corrected else None
-            parts.append(form or word.text)
-        return " ".join(parts)
+        """The query as typed with its mistyped words corrected, or None (see frsearch.spelling)."""
+        searched = [w.text for w in parsed.words(positive_only=False) if not (w.prefix or w.fuzzy)]
+        return spelling.suggest(parsed.text, searched, _Vocabulary(self), QUESTION_WORDS,
+                                MAX_CORRECTED_WORDS)
 
     # -- matching and scoring -------------------------------------------------
 
@@ -2316,6 +2302,21 @@ class Engine:
         sort: str,
     ) -> SearchResults:
         ctx = _Context(parsed.root)
+        results = self._search_in(ctx, parsed, limit, offset, snippets, fragments, fragment_chars,
+                                  typed, under, glob, sort)
+        if results.total == 0 and ctx.held_back:
+            # Nothing found with the words that were meant taken as written: search their close
+            # spellings too rather than nothing.
+            results = self._search_in(_Context(parsed.root, lenient=True), parsed, limit,
+                                      offset, snippets, fragments, fragment_chars, typed, under,
+                                      glob, sort)
+        return results
+
+    def _search_in(
+        self, ctx: "_Context", parsed: ParsedQuery, limit: int, offset: int, snippets: bool,
+        fragments: int, fragment_chars: int, typed: ParsedQuery | None, under: str | None,
+        glob: str | None, sort: str,
+    ) -> SearchResults:
         if self.vectorized():
             found, mask = self._dense(parsed.root, ctx)
             docs = np.flatnonzero(mask)
@@ -2467,11 +2468,37 @@ class Engine:
         return hit
 
 
+class _Vocabulary:
+    """What spelling asks the index (a spelling.Vocabulary)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def doc_frequency(self, term: str) -> int:
+        return self.engine._frequency(term, FIELDS)
+
+    def writes(self, term: str, folded: str) -> bool:
+        pattern = spelling.written_pattern(folded)
+        for docnum in self.engine.term_docs(term, FIELDS)[:WRITTEN_DOCS].tolist():
+            stored = self.engine.searcher.stored_fields(docnum)
+            if any(pattern.search(stored.get(name) or "") for name in FIELDS):
+                return True
+        return False
+
+    def written_near(self, term: str, folded: str) -> list[str]:
+        found = self.engine.corrections(Word(term, folded, FIELDS, folded=folded), limit=1)
+        return [form for form in map(self.engine.surface, ([t] for t in found)) if form]
+
+
 class _Context:
     """What one query run learnt: which terms matched which documents."""
 
-    def __init__(self, root: Any = None) -> None:
+    def __init__(self, root: Any = None, lenient: bool = False) -> None:
         self.root = root
+        #: Whether words that were meant get all their close spellings (the search found
+        #: nothing without them), and whether a word had some held back.
+        self.lenient = lenient
+        self.held_back = False
         #: Documents with every free word of the query (ranked first with all_words_first).
         self.first: set[int] = set()
         self._context: list[str] | None = None
@@ -2634,19 +2661,6 @@ def _in_order(positions: list[Sequence[int]], reach: int) -> bool:
         if not ends:
             return False
     return True
-
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def _edits1(word: str) -> set[str]:
-    """Every string one insertion, deletion, replacement or neighbour swap away from ``word``."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = {a + b[1:] for a, b in splits if b}
-    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    replaces = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    inserts = {a + c + b for a, b in splits for c in _LETTERS}
-    return (deletes | swaps | replaces | inserts) - {word}
 
 
 def osa_distance(a: str, b: str) -> int:

@@ -78,21 +78,22 @@ def test_api_search_is_what_query_json_prints(server: Any, site: Path, monkeypat
 
 
 def test_api_shape_suggestion_and_explain(server: Any) -> None:
-    status, data = get_json(server, "/api/search?q=etats+unsi&limit=1&explain=1")
+    status, data = get_json(server, "/api/search?q=gouvernemnet+chinois&limit=1&explain=1")
     assert status == 200
-    assert data["suggestion"] == "États-Unis" and data["count"] == 1 and data["total"] >= 1
+    assert data["suggestion"] == "gouvernement chinois" and data["count"] == 1 and data["total"] >= 1
     assert set(data) == {"query", "total", "offset", "count", "suggestion", "notes", "feedback", "explain", "hits"}
     hit = data["hits"][0]
-    assert hit["snippet"][hit["spans"][0][0]:hit["spans"][0][1]] == "États-Unis"
+    assert "gouvernement" in [hit["snippet"][s:e] for s, e in hit["spans"]]
 
 
 def test_page_is_french_and_server_rendered(server: Any, site: Path) -> None:
-    status, headers, body = request(server, "/?q=etats+unsi&scores=1")
+    status, headers, body = request(server, "/?q=etats+unis+gouvernemnet&scores=1")
     page = body.decode("utf-8")
     assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
     assert '<html lang="fr">' in page
     assert "<mark>États-Unis</mark>" in page  # highlighted as written
-    assert 'Vouliez-vous dire <a id="suggestion" href="/?q=%C3%89tats-Unis&amp;scores=1">États-Unis</a>' in page
+    assert ('Vouliez-vous dire <a id="suggestion" href="/?q=etats%20unis%20gouvernement&amp;scores=1">'
+            "etats unis gouvernement</a>") in page
     assert "documents — résultats 1 à" in page and "show-scores" in page
     assert "Syntaxe des requêtes" in page and "SAUF" in page and "titre:" in page
     # Filters: the folders and types of the indexed files.

@@ -150,14 +150,14 @@ def test_typing_shows_highlighted_hits_then_pages(browser: Any, base: str) -> No
 
 def test_following_the_suggestion(browser: Any, base: str) -> None:
     browser.get(base + "/")
-    type_query(browser, "etats unsi", enter=True)
+    type_query(browser, "gouvernemnet chinois", enter=True)
     link = wait(browser, lambda d: d.find_elements("id", "suggestion"))[0]
-    assert link.text == "États-Unis"
-    assert link.find_element("xpath", "..").text == "Vouliez-vous dire États-Unis ?"
+    assert link.text == "gouvernement chinois"
+    assert link.find_element("xpath", "..").text == "Vouliez-vous dire gouvernement chinois ?"
     link.click()
-    wait(browser, lambda d: d.find_element("id", "q").get_attribute("value") == "États-Unis"
+    wait(browser, lambda d: d.find_element("id", "q").get_attribute("value") == "gouvernement chinois"
          and not d.find_elements("id", "suggestion") and "résultats 1 à" in status(d))
-    assert "États-Unis" in [m.text for m in browser.find_elements("css selector", ".hit mark")]
+    assert "gouvernement" in [m.text for m in browser.find_elements("css selector", ".hit mark")]
 
 
 def test_document_view_jumps_between_matches(browser: Any, base: str) -> None:
