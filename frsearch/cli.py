@@ -397,6 +397,114 @@ def stats_command(index_path: str | None, as_json: bool) -> None:
         click.echo(f"{key.replace('_', ' '):<18} {_safe(str(value))}")
 
 
+@cli.command("serve")
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any other than 127.0.0.1 makes the documents reachable from the network.")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a web browser.")
+def serve_command(index_path: str | None, host: str, port: int, open_browser: bool) -> None:
+    """Serve a local web page (in French) and a JSON API to search and read the index.
+
+    Only this machine can reach it unless --host says otherwise. Ctrl-C stops it.
+
+    \b
+    Example:
+        frsearch serve --open
+        curl 'http://127.0.0.1:8765/api/search?q=Lei+Jun+blacklist&limit=1'
+    """
+    from frsearch.serve import serve  # imported here only: `frsearch query` never loads a server
+
+    serve(index_path or default_index_path(), host=host, port=port, open_browser=open_browser,
+          say=lambda text: click.echo(_safe(text), err=True))
+
+@cli.command("export")
+@click.argument("engine", type=click.Choice(["opensearch", "elasticsearch"]))
+@click.argument("directory", type=click.Path(file_okay=False))
+@index_option
+@click.option("--index-name", default="frsearch", show_default=True, help="Name of the index on the cluster.")
+@click.option("--synonyms", "synonyms_path", metavar="FILE", default=None,
+              help="A synonyms file (as for `query --synonyms`), applied at search time on the cluster.")
+def export_command(engine: str, directory: str, index_path: str | None, index_name: str,
+                   synonyms_path: str | None) -> None:
+    """Write index settings, mappings and bulk documents for OpenSearch or Elasticsearch.
+
+    Both engines read the same files: index.json (the French analyzers, BM25 per
+    field, mappings) and bulk.ndjson (the documents); README.txt says how to load them.
+
+    \b
+    Example:
+        frsearch export opensearch export/
+        curl -XPUT localhost:9200/frsearch -H 'Content-Type: application/json' -d @export/index.json
+    """
+    from frsearch import opensearch
+
+    rules = _synonym_rules(synonyms_path)
+    with _open_for_reading(index_path) as index:
+        report = opensearch.export(index, directory, index_name, rules)
+    click.echo(f"{report.documents} documents for {engine} written to {_safe(report.directory)} "
+               f"({', '.join(report.files)})")
+
+
+@cli.command("push")
+@click.argument("url")
+@index_option
+@click.option("--index-name", default="frsearch", show_default=True, help="Name of the index on the cluster.")
+@click.option("--synonyms", "synonyms_path", metavar="FILE", default=None,
+              help="A synonyms file, applied at search time on the cluster.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Documents per bulk request.")
+@click.option("--recreate", is_flag=True, help="Delete the cluster's index of that name first.")
+@click.option("--insecure", is_flag=True, help="Do not check the cluster's TLS certificate.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def push_command(url: str, index_path: str | None, index_name: str, synonyms_path: str | None,
+                 batch_size: int, recreate: bool, insecure: bool, quiet: bool) -> None:
+    """Send the index to an OpenSearch or Elasticsearch cluster (needs frsearch[opensearch]).
+
+    Creates the index with frsearch's French analysis if it does not exist, then sends
+    the documents in batches, retrying when the cluster answers 429 or 5xx.
+
+    \b
+    Example:
+        frsearch push https://admin:secret@localhost:9200 --index-name notes
+    """
+    from frsearch import opensearch
+
+    rules = _synonym_rules(synonyms_path)
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if quiet or not sys.stderr.isatty():
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="Pushing", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        with _open_for_reading(index_path) as index:
+            report = opensearch.push(index, url, index_name, synonyms=rules, batch_size=batch_size,
+                                     recreate=recreate, verify_certs=not insecure, progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    created = "created, " if report.created else ""
+    click.echo(f"{report.documents} documents sent to {_safe(report.url)}/{report.index_name} ({created}"
+               f"{report.requests} requests, {report.retries} retries, {report.seconds:.1f} s)")
+
+
+def _synonym_rules(path: str | None) -> list[str] | None:
+    if not path:
+        return None
+    from frsearch import opensearch
+
+    load_synonyms(path)  # the file's errors, as `query --synonyms` reports them
+    with open(path, encoding="utf-8-sig") as handle:
+        return opensearch.synonym_rules(handle.read())
+
+
 def main() -> None:
     """Entry point of the ``frsearch`` console script and ``python -m frsearch``."""
     try:

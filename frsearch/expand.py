@@ -5,7 +5,10 @@
 - ``word*`` stands for the indexed terms it begins, ``word~N`` for those within N edits.
 - A word the index does not have stands for up to three close spellings of indexed words
   (typo tolerance), preferring those found with the query's other words.
-- :meth:`Expander.suggest` builds the "did you mean" query, written as in the documents.
+- :meth:`Expander.suggest` gives the "did you mean" query: the query as typed with its
+  mistyped words corrected (frsearch.spelling decides which words are mistyped).
+- Words that were meant (a French word, an acronym, a number, a question word) keep only the
+  close spellings frsearch.spelling allows, unless the query finds nothing without the others.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from frsearch import spelling
 from frsearch.analysis import analyze, stem
 from frsearch.query import FIELDS, ParsedQuery, Word, word_key
-from frsearch.ranking import SearchOptions, idf
+from frsearch.ranking import QUESTION_WORDS, SearchOptions, idf
 from frsearch.segments import BoundedCache, Segments
 
 if TYPE_CHECKING:
@@ -35,6 +39,8 @@ MAX_CACHED_WORDS = 65_536
 MAX_CORRECTED_LENGTH = 30
 #: Close spellings an unknown word stands for (tuned on both test collections).
 TYPO_CANDIDATES = 3
+#: Did-you-mean looks for a word as typed in this many documents with its term, at most.
+WRITTEN_DOCS = 200
 #: Related forms: the most frequent RELATED_LIMIT indexed terms that extend a word's term
 #: by at most RELATED_LETTERS letters, or that it extends; terms shorter than
 #: RELATED_MIN_LENGTH are left alone (tuned on both test collections, see benchmarks/README.md).
@@ -79,8 +85,15 @@ class Expander:
             if run is None:
                 return self._typo_terms(word, fields)
             run.typo_budget -= 1
-            if run.typo_budget >= 0:
-                return self._typo_terms(word, fields, run.context_terms(self.segments))
+            found = self._typo_terms(word, fields, run.context_terms(self.segments)) if run.typo_budget >= 0 else []
+            if not run.lenient:
+                # Only the spellings the word may stand for, unless the query finds nothing
+                # without the others (see Engine.search).
+                kept = set(spelling.close_spellings_kept(
+                    word.text, word.folded or word.term, word.term, [t for t, _ in found], QUESTION_WORDS))
+                run.held_back = run.held_back or len(kept) < len(found)
+                found = [(t, w) for t, w in found if t in kept]
+            return found
         return []
 
     def expansions_once(self, word: Word, run: QueryRun) -> Expansions:
@@ -216,7 +229,7 @@ class Expander:
         segments = self.segments
         reach = 1 if len(source) < 5 else 2
         distances: dict[str, int] = {}
-        for variant in _edits1(source):
+        for variant in spelling.edits1(source):
             stemmed = stem(variant)
             if stemmed not in distances and segments.has_term(stemmed, fields):
                 distances[stemmed] = 1
@@ -253,49 +266,32 @@ class Expander:
         return None
 
     def suggest(self, parsed: ParsedQuery) -> str | None:
-        """A corrected query when some words are not in the index, or None."""
-        words = [w for w in parsed.words() if w.plain]
-        if not words:
-            return None
-        has_term = self.segments.has_term
-        corrected: list[tuple[Word, str, bool]] = []
-        changed = False
-        known = [w.term for w in words if has_term(w.term, w.fields)]
-        budget = MAX_CORRECTED_WORDS
-        for word in words:
-            if has_term(word.term, word.fields):
-                corrected.append((word, word.term, False))
-                continue
-            budget -= 1
-            best = self.corrections(word, limit=1, context=known) if budget >= 0 else []
-            if best:
-                corrected.append((word, best[0], True))
-                changed = True
-            else:
-                corrected.append((word, word.term, False))
-        if not changed:
-            return None
-        whole = self.surface([term for _w, term, _c in corrected])
-        if whole is not None:
-            return whole
-        parts = []
-        for word, term, was_corrected in corrected:
-            form = self.surface([term], word.fields) if was_corrected else None
-            parts.append(form or word.text)
-        return " ".join(parts)
+        """The query as typed with its mistyped words corrected, or None (see frsearch.spelling)."""
+        searched = [w.text for w in parsed.words(positive_only=False) if w.plain]
+        return spelling.suggest(parsed.text, searched, _Vocabulary(self), QUESTION_WORDS, MAX_CORRECTED_WORDS)
 
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+class _Vocabulary:
+    """What spelling asks the index (a spelling.Vocabulary)."""
 
+    def __init__(self, expander: Expander) -> None:
+        self.expander = expander
+        self.segments = expander.segments
 
-def _edits1(word: str) -> set[str]:
-    """Every string one insertion, deletion, replacement or neighbour swap away from ``word``."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = {a + b[1:] for a, b in splits if b}
-    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    replaces = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    inserts = {a + c + b for a, b in splits for c in _LETTERS}
-    return (deletes | swaps | replaces | inserts) - {word}
+    def doc_frequency(self, term: str) -> int:
+        return self.segments.frequency(term, FIELDS)
+
+    def writes(self, term: str, folded: str) -> bool:
+        pattern = spelling.written_pattern(folded)
+        for docnum in self.segments.term_docs(term, FIELDS)[:WRITTEN_DOCS].tolist():
+            stored = self.segments.stored(docnum)
+            if any(pattern.search(stored.get(name) or "") for name in FIELDS):
+                return True
+        return False
+
+    def written_near(self, term: str, folded: str) -> list[str]:
+        found = self.expander.corrections(Word(term, folded, FIELDS, folded=folded), limit=1)
+        return [form for form in map(self.expander.surface, ([t] for t in found)) if form]
 
 
 def osa_distance(a: str, b: str) -> int:

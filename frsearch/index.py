@@ -459,6 +459,15 @@ class Index:
         stored = self._reading(lambda: [s["id"] for _n, s in self._current_searcher().reader().iter_docs()])
         return iter([_decode_key(doc_id) for doc_id in stored])
 
+    def documents(self) -> Iterator[dict[str, Any]]:
+        """The stored fields of every document (as :meth:`get` gives them), in index order."""
+        stored = self._reading(lambda: [dict(s) for _n, s in self._current_searcher().reader().iter_docs()])
+        for fields in stored:
+            fields["id"] = _decode_key(fields["id"])
+            if fields.get("path") is not None:
+                fields["path"] = _decode_key(fields["path"])
+            yield fields
+
     # -- writing -----------------------------------------------------------
 
     def _writer(self, wait: float = 0.0, procs: int = 1) -> Any:

@@ -135,8 +135,12 @@ class _Members:
 class QueryRun:
     """What one query run learnt: each word's expansions, and which terms matched where."""
 
-    def __init__(self, root: Node | None = None) -> None:
+    def __init__(self, root: Node | None = None, lenient: bool = False) -> None:
         self.root = root
+        #: Whether words that were meant get all their close spellings (the search found
+        #: nothing without them), and whether a word had some held back.
+        self.lenient = lenient
+        self.held_back = False
         #: Expansions of each distinct word (also of those scored only where needed).
         self.expanded: dict[tuple, Expansions] = {}
         #: Expansions and score arrays of each distinct word.

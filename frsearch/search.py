@@ -212,12 +212,11 @@ class Engine:
         if expanded.root is None:  # parse_query refuses it; a ParsedQuery made by hand may not
             raise QueryError("nothing to search: the query is empty")
         with self.segments.lock:
-            run = QueryRun(expanded.root)
-            run.typo_budget = MAX_CORRECTED_WORDS
-            found, mask = self.scorer.evaluate(expanded.root, run)
-            docs = np.flatnonzero(mask)
-            if under is not None or glob is not None:
-                docs = self._filtered(docs, under, glob)
+            run, found, docs = self._matching(expanded, under, glob)
+            if not len(docs) and run.held_back:
+                # Nothing found with the words that were meant taken as written: search their
+                # close spellings too rather than nothing.
+                run, found, docs = self._matching(expanded, under, glob, lenient=True)
             if sort == "score":
                 best, values = top(found, docs, offset + limit) if offset + limit else (docs[:0], found[:0])
                 ranked = list(zip(best.tolist(), values.tolist()))
@@ -232,6 +231,20 @@ class Engine:
             # Spelling help is for the words as typed, not for a synonym's.
             suggestion = self.expander.suggest(parsed) if suggest else None
             return SearchResults(expanded, hits, len(docs), offset, run.expansions, suggestion, run.feedback)
+
+    def _matching(
+        self, parsed: ParsedQuery, under: str | None, glob: str | None, lenient: bool = False,
+    ) -> tuple[QueryRun, np.ndarray, np.ndarray]:
+        """The query's run, every document's score, and the matching documents (ascending)
+        among those the filters keep."""
+        run = QueryRun(parsed.root, lenient)
+        run.typo_budget = MAX_CORRECTED_WORDS
+        assert parsed.root is not None
+        found, mask = self.scorer.evaluate(parsed.root, run)
+        docs = np.flatnonzero(mask)
+        if under is not None or glob is not None:
+            docs = self._filtered(docs, under, glob)
+        return run, found, docs
 
     # -- filters and orders -----------------------------------------------------------
 

@@ -85,16 +85,16 @@ def test_exit_codes(runner: CliRunner) -> None:
 
 def test_json_output(runner: CliRunner) -> None:
     run(runner, "index", "seeds")
-    result = run(runner, "query", "--json", "--limit", "2", "etats unsi")
+    result = run(runner, "query", "--json", "--limit", "2", "gouvernemnet chinois")
     data = json.loads(result.stdout)
-    assert data["total"] == 3 and data["offset"] == 0 and data["count"] == 2
-    assert data["suggestion"] == "États-Unis" and data["query"] == "etats unsi"
+    assert data["total"] == 5 and data["offset"] == 0 and data["count"] == 2
+    assert data["suggestion"] == "gouvernement chinois" and data["query"] == "gouvernemnet chinois"
     hits = data["hits"]
     first = hits[0]
     assert {"path", "title", "score", "snippet", "spans"} <= set(first)
-    assert "États-Unis" in [first["snippet"][s:e] for s, e in first["spans"]]
+    assert "gouvernement" in [first["snippet"][s:e] for s, e in first["spans"]]
     assert "explain" not in data
-    lines = [json.loads(line) for line in run(runner, "query", "--jsonl", "--limit", "2", "etats unsi").stdout.splitlines()]
+    lines = [json.loads(line) for line in run(runner, "query", "--jsonl", "--limit", "2", "gouvernemnet chinois").stdout.splitlines()]
     assert lines[0] == {"type": "results", **{k: v for k, v in data.items() if k != "hits"}}
     assert [line["path"] for line in lines[1:]] == [h["path"] for h in hits]
     assert {line["type"] for line in lines[1:]} == {"hit"}
@@ -201,11 +201,11 @@ def test_installed_command_runs_in_a_subprocess(tmp_path: Path) -> None:
 
 def test_explain_and_did_you_mean(runner: CliRunner) -> None:
     run(runner, "index", "seeds")
-    result = run(runner, "query", "--explain", "etats unsi")
+    result = run(runner, "query", "--explain", "vehicules electrqiues")
     assert result.stdout.startswith("query: ")
-    assert "unsi -> unsi: not in the index, searched as close spellings" in result.stdout
+    assert "electrqiues -> electrqiu: not in the index, searched as close spellings" in result.stdout
     assert "matched: " in result.stdout
-    assert "Did you mean: États-Unis" in result.stderr
+    assert "Did you mean: vehicules électriques" in result.stderr
 
 
 def test_filters_sorting_and_pages(runner: CliRunner) -> None:

@@ -57,17 +57,19 @@ def test_a_word_found_nowhere_does_not_empty_a_question(seed_index: frsearch.Ind
 @pytest.mark.parametrize(
     "query, suggestion",
     [
-        ("etats unsi", "États-Unis"),
-        ("Xiaomy", "Xiaomi"),
         ("Zukerberg Facebok", "Zuckerberg Facebook"),
-        ("vehicules electrqiues", "véhicules électriques"),
-        ("singapore", "Singapour"),
+        ("vehicules electrqiues", "vehicules électriques"),
+        # Too unsure to suggest (a 6-letter name one edit from a name; two edits), still found.
+        ("Xiaomy", None),
+        ("etats unsi", None),
+        ("singapore", None),
     ],
 )
-def test_did_you_mean_uses_words_as_written_in_documents(
-    seed_index: frsearch.Index, query: str, suggestion: str
+def test_did_you_mean_replaces_only_the_mistyped_words(
+    seed_index: frsearch.Index, query: str, suggestion: str | None
 ) -> None:
-    assert seed_index.search(query).suggestion == suggestion
+    results = seed_index.search(query)
+    assert results.suggestion == suggestion and results.total > 0
 
 
 def test_no_suggestion_when_every_word_is_known(seed_index: frsearch.Index) -> None:
