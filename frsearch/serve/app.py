@@ -328,7 +328,7 @@ class App:
             deleted = reader.is_deleted if reader.has_deletions() else None
             direct: dict[str, int] = {}
             types: dict[str, int] = {}
-            for docnum, (doc_id, path) in enumerate(zip(engine.column("id"), engine.column("path"))):
+            for docnum, (doc_id, path) in enumerate(zip(engine.segments.column("id"), engine.segments.column("path"))):
                 if not path or doc_id.startswith("\x00") or (deleted is not None and deleted(docnum)):
                     continue  # a library document, a name stored encoded, or deleted
                 folder = os.path.dirname(doc_id)
