@@ -151,18 +151,7 @@ def index_command(
     check_paths(paths)  # a missing folder is an error before any index is created or changed
     location = index_path or default_index_path()
     index = Index.for_rebuild(location) if rebuild else Index(location)
-    bar: Any = None
-    show_bar = not quiet and not as_json and sys.stderr.isatty()
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if not show_bar:
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
+    progress = _Progress("Indexing", not quiet and not as_json and sys.stderr.isatty())
     try:
         report = _with_wait(
             lambda w: index.index_paths(paths, rebuild=rebuild, wait=w,
@@ -170,8 +159,7 @@ def index_command(
             wait, quiet,
         )
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+        progress.close()
         index.close()
     if as_json:
         click.echo(_json(report.as_dict(), indent=2))
@@ -180,6 +168,27 @@ def index_command(
         for skipped in report.skipped:
             click.echo(f"skipped: {_safe(skipped.path)}: {_safe(skipped.reason)}", err=True)
     click.echo(f"{report.summary()} ({report.seconds:.1f} s)")
+
+
+class _Progress:
+    """A progress bar on stderr, drawn from the first report on; none when not ``shown``."""
+
+    def __init__(self, label: str, shown: bool) -> None:
+        self.label = label
+        self.shown = shown
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.shown:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 def _with_wait(run: Any, wait: float, quiet: bool) -> Any:
@@ -472,24 +481,13 @@ def push_command(url: str, index_path: str | None, index_name: str, synonyms_pat
     from frsearch import opensearch
 
     rules = _synonym_rules(synonyms_path)
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if quiet or not sys.stderr.isatty():
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label="Pushing", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
+    progress = _Progress("Pushing", not quiet and sys.stderr.isatty())
     try:
         with _open_for_reading(index_path) as index:
             report = opensearch.push(index, url, index_name, synonyms=rules, batch_size=batch_size,
                                      recreate=recreate, verify_certs=not insecure, progress=progress)
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+        progress.close()
     created = "created, " if report.created else ""
     click.echo(f"{report.documents} documents sent to {_safe(report.url)}/{report.index_name} ({created}"
                f"{report.requests} requests, {report.retries} retries, {report.seconds:.1f} s)")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from frsearch.analysis import ELISIONS, STOPWORDS, stem
+from frsearch.analysis import ELISIONS, STOPWORDS, _roman, stem
 from frsearch.errors import FrsearchError
 
 # The query tree: the only place this module names the parser's module (it may move).
@@ -95,15 +95,6 @@ TOKEN_PATTERN = (
 ORDINAL_PATTERN = r"^0*(?:([0-9]+)(?:i?eme|e)|(1)(?:ere?|re)|(2)nde?)s?$"
 #: Snowball reads a folded feminine -ee/-ees as -e/-es first (frsearch.analysis.stem).
 FEMININE_PATTERN = r"^(?=.{5,}$)(.*e)e(s?)$"
-
-
-def _roman(value: int) -> str:
-    out = []
-    for digit, letters in ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
-        while value >= digit:
-            out.append(letters)
-            value -= digit
-    return "".join(out)
 
 
 def roman_numeral_rules() -> list[str]:
