@@ -13,6 +13,7 @@ import io
 import zipfile
 from typing import Any
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 from frsearch.errors import DocumentError
 
@@ -76,25 +77,40 @@ class ZipDocument:
         return parse_xml(self.read(name), f"{self.what} ({name})")
 
 
-def _refuse_entities(*_args: Any) -> None:
-    raise _EntityDeclared
-
-
 class _EntityDeclared(Exception):
     pass
 
 
+def _refuse_entities(*_args: Any) -> None:
+    raise _EntityDeclared
+
+
 def parse_xml(data: bytes, what: str) -> Any:
-    """Parse XML into an ElementTree element; DocumentError if damaged or if it declares entities."""
-    parser = ElementTree.XMLParser()
-    expat = parser.parser  # the pyexpat parser ElementTree drives
-    expat.EntityDeclHandler = _refuse_entities
-    expat.UnparsedEntityDeclHandler = _refuse_entities
-    expat.ExternalEntityRefHandler = _refuse_entities
+    """Parse XML into an ElementTree element; DocumentError if damaged or if it declares entities.
+
+    Driven through expat directly (ElementTree's own parser hides it), so that any
+    entity declaration stops the parse: no expansion, internal or external, ever runs.
+    """
+    builder = ElementTree.TreeBuilder()
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def name(raw: str) -> str:
+        return "{" + raw if "}" in raw else raw
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        builder.start(name(tag), {name(k): v for k, v in attrs.items()})
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = lambda tag: builder.end(name(tag))
+    parser.CharacterDataHandler = builder.data
+    parser.EntityDeclHandler = _refuse_entities
+    parser.UnparsedEntityDeclHandler = _refuse_entities
+    parser.ExternalEntityRefHandler = _refuse_entities
     try:
-        parser.feed(data)
-        return parser.close()
+        parser.Parse(data, True)
+        return builder.close()
     except _EntityDeclared:
         raise DocumentError(f"refused {what}: its XML declares entities") from None
-    except ElementTree.ParseError as exc:
+    except (expat.ExpatError, AssertionError, IndexError) as exc:  # IndexError: no root element
         raise DocumentError(f"damaged {what} (XML: {exc})") from None

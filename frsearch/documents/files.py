@@ -139,6 +139,8 @@ def read_document(path: str, *, max_size: int = MAX_FILE_SIZE) -> Document:
         raise SkippedFile(path, f"refused {kind}: nested too deeply") from None
     except MemoryError:
         raise SkippedFile(path, f"refused {kind}: too large to read in memory") from None
+    except Exception as exc:  # a reader's own bug must not stop a whole run: say it, go on
+        raise SkippedFile(path, f"cannot be read (internal error {type(exc).__name__}: {exc})"[:300]) from None
     if not doc.body.strip():
         raise SkippedFile(path, "no text")
     doc.path = path

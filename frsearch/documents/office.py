@@ -161,6 +161,8 @@ def _odf_text(elem: Any, out: _Text) -> None:
     elif name == "line-break":
         out.add("\n")
     else:
+        if name == "note-body":
+            out.add(" ")  # a footnote's text is not glued to the word it follows
         out.add(elem.text or "")
         for child in elem:
             _odf_text(child, out)
