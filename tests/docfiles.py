@@ -9,6 +9,7 @@ python-docx; OpenDocument and EPUB files by hand (zips of XML).
 
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 from email.message import EmailMessage
@@ -241,11 +242,14 @@ def eml_bytes(subject: str, text: str, *, sender: str, date: str, html: str | No
     return message.as_bytes()
 
 
-def zip_bomb(name: str, size: int = 1024**3) -> bytes:
-    """A zip (named as a document would be) with one part of ``size`` zero bytes, about 1 MB compressed."""
+@functools.lru_cache(maxsize=8)
+def zip_bomb(name: str, size: int = 256 * 1024**2) -> bytes:
+    """A zip (named as a document would be) with one part of ``size`` zero bytes (256 MB: 250 KB zipped)."""
     out = io.BytesIO()
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        with z.open(zipfile.ZipInfo(name), "w", force_zip64=True) as part:
+        with z.open(info, "w", force_zip64=True) as part:
             chunk = b"\0" * (1024 * 1024)
             for _ in range(size // len(chunk)):
                 part.write(chunk)

@@ -41,23 +41,21 @@ _JUNK_TITLE_RE = re.compile(
 _PDF_DATE_RE = re.compile(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?")
 
 
-class _Quiet(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return False
-
-
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """pypdf reports oddities of damaged files as log records and warnings: not ours to show."""
+    """pypdf reports oddities of damaged files as log records and warnings: not ours to show.
+
+    (Its modules log through loggers under "pypdf", which inherit this level.)
+    """
     logger = logging.getLogger("pypdf")
-    quiet = _Quiet()
-    logger.addFilter(quiet)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
-        logger.removeFilter(quiet)
+        logger.setLevel(level)
 
 
 def read_pdf(data: bytes, *, max_seconds: float = MAX_SECONDS) -> Extracted:
@@ -74,6 +72,8 @@ def read_pdf(data: bytes, *, max_seconds: float = MAX_SECONDS) -> Extracted:
         except Exception as exc:  # pypdf raises many kinds on damaged files
             text = str(exc).strip().splitlines()
             detail = f"{type(exc).__name__}: {text[0][:120]}" if text else type(exc).__name__
+            if type(exc).__name__ == "LimitReachedError":  # pypdf's own bounds on hostile files
+                raise DocumentError(f"refused PDF ({detail})") from None
             raise DocumentError(f"damaged PDF ({detail})") from None
 
 
