@@ -19,7 +19,6 @@ from frsearch.documents.base import (
 )
 from frsearch.documents.files import SUPPORTED_SUFFIXES, document_from_text, read_document
 from frsearch.documents.html import html_to_text
-from frsearch.documents.markdown import markdown_title
 from frsearch.documents.text import decode_bytes, title_from_text
 
 __all__ = [
@@ -34,7 +33,6 @@ __all__ = [
     "display_name",
     "document_from_text",
     "html_to_text",
-    "markdown_title",
     "read_document",
     "title_from_text",
 ]
