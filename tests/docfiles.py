@@ -27,7 +27,7 @@ def _pdf_string(text: str) -> bytes:
         if ch in _PDF_EXTRA:
             out.append(_PDF_EXTRA[ch][0])
         else:
-            out += ch.encode("cp1252")
+            out += ch.encode("cp1252", "replace")  # what Helvetica cannot draw becomes "?"
     data = bytes(out).replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
     return b"(" + data + b")"
 

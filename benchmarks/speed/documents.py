@@ -84,8 +84,11 @@ def write_files(folder: Path, count: int, corpus: str | None) -> dict[str, int]:
 
 def timed(command: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env=env, cwd=cwd)
-    return time.perf_counter() - started
+    done = subprocess.run(command, capture_output=True, env=env, cwd=cwd)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):  # 1: a query that found nothing
+        raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode(errors='replace')}")
+    return elapsed
 
 
 def main() -> None:
