@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -83,12 +84,20 @@ def write_files(folder: Path, count: int, corpus: str | None) -> dict[str, int]:
 
 
 def timed(command: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> float:
+    """Wall time of a child process; its CPU time (user + system) is appended to CPU."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, env=env, cwd=cwd)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if done.returncode not in (0, 1):  # 1: a query that found nothing
         raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode(errors='replace')}")
     return elapsed
+
+
+CPU: list[float] = []
+MODULES = "import sys, frsearch.cli; print(len(sys.modules))"
 
 
 def main() -> None:
@@ -132,11 +141,14 @@ def main() -> None:
             per_format[kind] = float(value)
         cold_cmd = [py, "-m", "frsearch", "query", "--index", index, args.cold_query]
         subprocess.run(cold_cmd, capture_output=True)
+        CPU.clear()
         cold = [timed(cold_cmd, cwd=str(tmp)) for _ in range(args.cold_runs)]
+        cold_cpu = list(CPU)
         result = {
             "files": counts, "bytes": total_bytes, "build_seconds": build,
             "build_median": statistics.median(build), "read_ms_per_file": {k: v * 1000 for k, v in per_format.items()},
             "cold_query_ms": statistics.median(cold) * 1000, "cold_runs": [round(c * 1000, 1) for c in cold],
+            "cold_query_cpu_ms": statistics.median(cold_cpu) * 1000,
         }
         if args.baseline_commit:
             base = tmp / "base"
@@ -154,14 +166,24 @@ def main() -> None:
                            check=True, capture_output=True)
             base_cmd = [py, "-m", "frsearch", "query", "--index", base_index, args.cold_query]
             new_cmd = [py, "-m", "frsearch", "query", "--index", txt_index, args.cold_query]
-            base_runs, new_runs = [], []
+            base_runs, new_runs, base_cpu, new_cpu = [], [], [], []
             for _ in range(args.cold_runs):  # interleaved, so that load on the machine hits both alike
                 base_runs.append(timed(base_cmd, env=env, cwd=str(base)))
+                base_cpu.append(CPU[-1])
                 new_runs.append(timed(new_cmd, cwd=str(tmp)))
+                new_cpu.append(CPU[-1])
+            modules = [
+                int(subprocess.run([py, "-c", MODULES], check=True, capture_output=True, text=True,
+                                   env=e, cwd=c).stdout)
+                for e, c in ((env, str(base)), (None, str(tmp)))
+            ]
             result["baseline"] = {
                 "commit": args.baseline_commit,
                 "cold_query_ms": statistics.median(base_runs) * 1000,
+                "cold_query_cpu_ms": statistics.median(base_cpu) * 1000,
                 "branch_cold_query_ms_same_texts": statistics.median(new_runs) * 1000,
+                "branch_cold_query_cpu_ms_same_texts": statistics.median(new_cpu) * 1000,
+                "modules_after_import_frsearch_cli": {"baseline": modules[0], "branch": modules[1]},
             }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -170,11 +192,15 @@ def main() -> None:
           f"({sum(counts.values()) / result['build_median']:.0f} files/s)")
     for kind, ms in result["read_ms_per_file"].items():
         print(f"read_document .{kind}: {ms:.1f} ms a file")
-    print(f"cold start of frsearch query on that index, median of {args.cold_runs}: {result['cold_query_ms']:.0f} ms")
+    print(f"cold start of frsearch query on that index, median of {args.cold_runs}: {result['cold_query_ms']:.0f} ms "
+          f"wall, {result['cold_query_cpu_ms']:.0f} ms CPU")
     if "baseline" in result:
         b = result["baseline"]
-        print(f"cold start on the same texts as .txt: {b['commit']} {b['cold_query_ms']:.0f} ms, "
-              f"this branch {b['branch_cold_query_ms_same_texts']:.0f} ms")
+        print(f"cold start on the same texts as .txt: {b['commit']} {b['cold_query_ms']:.0f} ms wall, "
+              f"{b['cold_query_cpu_ms']:.0f} ms CPU; this branch {b['branch_cold_query_ms_same_texts']:.0f} ms wall, "
+              f"{b['branch_cold_query_cpu_ms_same_texts']:.0f} ms CPU")
+        m = b["modules_after_import_frsearch_cli"]
+        print(f"modules loaded by import frsearch.cli: {b['commit']} {m['baseline']}, this branch {m['branch']}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
