@@ -187,7 +187,9 @@ def test_rtf_escapes_and_info(tmp_path: Path) -> None:
         rb"{\rtf1\ansi\ansicpg1252\uc1{\fonttbl{\f0 Times;}}{\colortbl;\red0\green0\blue0;}"
         rb"{\info{\title R\'e9sum\'e9 de l\'92\'e9t\'e9}{\author Jean-Fran\'e7ois}{\creatim\yr2022\mo5\dy3}}"
         rb"{\*\generator Word;}\f0 L\rquote \'e9t\'e9 \u233e est l\u224\'e0.\par "
-        rb"{\field{\*\fldinst HYPERLINK \"http://secret.example\"}{\fldrslt le lien}} \u339? uvre\par}"
+        rb"{\field{\*\fldinst HYPERLINK \"http://secret.example\"}{\fldrslt le lien}} \u339? uvre\par"
+        rb"{\pict\bin6 }{x\{}"
+        rb"}"
     )
     doc = read_document(str(write(tmp_path / "note.rtf", rtf)))
     assert doc.title == "Résumé de l’été"

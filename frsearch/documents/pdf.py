@@ -28,7 +28,7 @@ import time
 import warnings
 from typing import Any, Iterator
 
-from frsearch.documents.base import MAX_TEXT_CHARS, Extracted
+from frsearch.documents.base import MAX_TEXT_CHARS, Extracted, clean_text
 from frsearch.documents.french import repair_pdf_text
 from frsearch.errors import DocumentError
 
@@ -101,7 +101,7 @@ def _read(data: bytes, max_seconds: float) -> Extracted:
     for number, page in enumerate(reader.pages, 1):
         if time.monotonic() - started > max_seconds:
             raise DocumentError(f"refused PDF: still reading page {number} after {max_seconds:g} s")
-        text = repair_pdf_text(page.extract_text() or "").strip()
+        text = clean_text(repair_pdf_text(page.extract_text() or "")).strip()
         pages.append(length)
         texts.append(text)
         length += len(text) + 2

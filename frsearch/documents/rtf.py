@@ -82,7 +82,13 @@ def read_rtf(data: bytes) -> Extracted:
             emit(pending.decode(encoding, errors="replace"))
             pending.clear()
 
-    for match in _TOKEN_RE.finditer(data):
+    position = 0
+    while position < len(data):
+        match = _TOKEN_RE.match(data, position)
+        if match is None:  # a lone backslash before a byte that starts no control word
+            position += 1
+            continue
+        position = match.end()
         word, arg, hexbyte, escaped, brace, newline, text = match.groups()
         if hexbyte is not None:
             if skip_chars:
@@ -131,7 +137,9 @@ def read_rtf(data: bytes) -> Extracted:
             state.skip = True  # {\*\destination ...}: an extension, not text
             state.dest = None
             continue
-        if name == "ansicpg" and value is not None:
+        if name == "bin" and value is not None:  # raw bytes (of a picture) follow: not text
+            position += max(0, value)
+        elif name == "ansicpg" and value is not None:
             encoding = _codec(value)
         elif name == "uc" and value is not None:
             state.uc = max(0, min(value, 10))
