@@ -123,6 +123,14 @@ def test_metadata_is_searchable_as_fields(pdf: Path, tmp_path: Path) -> None:
         assert hit.as_dict()["fields"] == {"author": "Jean Dupont", "date": "2024-03-15"}
         # Free words search the title and text, not the metadata.
         assert {Path(h.path).name for h in index.search("dupont")} == {"autre.pdf"}
+        assert index.search("cité")[0].page == 1  # a PDF of one page
+
+
+def test_pdf_title_without_metadata_is_its_first_heading_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "sans-titre.pdf", pdf_bytes(
+        [["Compte rendu du conseil municipal", "", "La séance est ouverte à 18 h."]], title="Microsoft Word - cr.docx"))
+    doc = read_document(str(path))
+    assert doc.title == "Compte rendu du conseil municipal"
 
 
 def test_scanned_pdf_is_reported_not_indexed_empty(tmp_path: Path) -> None:
