@@ -249,6 +249,7 @@ def test_markdown_is_read_as_rendered_text(tmp_path: Path) -> None:
         "# Notes de lecture\n\n"
         "Voir [la documentation](https://exemple.fr/chemin-secret) et ![un schéma](img/schema.png).\n\n"
         "<!-- commentaire caché -->\n\n"
+        "<div class=\"note\">Une note en <em>HTML</em></div>\n\n"
         "| Ville | Région |\n|---|---|\n| Besançon | Doubs |\n\n"
         "```python\nprint('bonjour')\n```\n\n"
         "Du **gras** et de l’*italique*.\n"
@@ -256,7 +257,9 @@ def test_markdown_is_read_as_rendered_text(tmp_path: Path) -> None:
     doc = read_document(str(note))
     assert doc.title == "Notes de lecture"
     assert "la documentation" in doc.body and "un schéma" in doc.body
-    for gone in ("https", "chemin-secret", "schema.png", "commentaire", "<!--", "|", "```", "**", "*italique*"):
+    assert "Une note en HTML" in doc.body
+    for gone in ("https", "chemin-secret", "schema.png", "commentaire", "<!--", "|", "```", "**", "*italique*",
+                 "<div", "class"):
         assert gone not in doc.body, gone
     assert "Besançon" in doc.body and "print('bonjour')" in doc.body and "Du gras et de l’italique." in doc.body
     with Index() as index:
@@ -371,3 +374,12 @@ def test_files_and_drop(pdf: Path, tmp_path: Path) -> None:
         assert other.exists()
         assert [Path(f["path"]).name for f in index.files()] == ["rapport.pdf"]
         assert index.drop([str(tmp_path / "nothing")]) == []
+
+
+@pytest.mark.parametrize("suffix", [".ods", ".odp"])
+def test_opendocument_spreadsheets_and_presentations_give_their_text(tmp_path: Path, suffix: str) -> None:
+    path = write(tmp_path / f"classeur{suffix}", odt_bytes([], table=[["Région", "Effectif"], ["Bretagne", "12"]],
+                                                           title="Effectifs"))
+    doc = read_document(str(path))
+    assert doc.title == "Effectifs"
+    assert "Région" in doc.body and "Bretagne" in doc.body

@@ -61,6 +61,10 @@ def markdown_to_text(text: str) -> tuple[str | None, str]:
             out.append(piece)
             if heading is not None:
                 heading.append(piece)
+        elif kind == "html_block":  # the text of HTML written in the Markdown, not its tags or comments
+            from frsearch.documents.html import html_to_text
+
+            out.append(html_to_text(token.content)[1] + "\n\n")
         elif kind in ("fence", "code_block"):
             out.append(token.content.rstrip("\n") + "\n\n")
         elif kind in ("th_close", "td_close"):
@@ -72,7 +76,7 @@ def markdown_to_text(text: str) -> tuple[str | None, str]:
                 first_heading = " ".join("".join(heading).split()) or None
                 heading = None
             out.append("\n" if kind in ("tr_close", "list_item_close") else "\n\n")
-        # html_block, html_inline (comments, tags) and *_open markers carry no text.
+        # html_inline (tags, comments) and the *_open markers carry no text.
     body = "".join(out)
     lines = [line.strip() for line in body.split("\n")]
     body = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
