@@ -191,11 +191,15 @@ def _watch(location: str, paths: tuple[str, ...], wait: float, max_size: int, qu
             click.echo(f"skipped: {_safe(skipped.path)}: {_safe(skipped.reason)}", err=True)
         click.echo(f"{report.summary()} ({report.seconds:.1f} s)")
 
+    def on_error(exc: FrsearchError) -> None:
+        click.echo(f"frsearch: {_safe(exc.message)} (will try again)", err=True)
+
     if not quiet:
         click.echo("Watching for changes; Ctrl-C to stop.", err=True)
     with Index(location) as index:
         try:
-            syncs = watch_paths(index, paths, max_size=max_size * 1024 * 1024, wait=wait, on_sync=on_sync)
+            syncs = watch_paths(index, paths, max_size=max_size * 1024 * 1024, wait=wait, on_sync=on_sync,
+                                on_error=on_error)
         except KeyboardInterrupt:  # during a sync: it was cancelled, the last commit stands
             syncs = -1
     if not quiet:

@@ -49,6 +49,7 @@ def watch_paths(
     max_size: int = MAX_FILE_SIZE,
     wait: float = 30.0,
     on_sync: Callable[[SyncReport], None] | None = None,
+    on_error: Callable[[FrsearchError], None] | None = None,
     stop_event: Any = None,
     debounce_ms: int = DEBOUNCE_MS,
     step_ms: int = STEP_MS,
@@ -56,6 +57,9 @@ def watch_paths(
     """Sync ``paths`` into ``index`` as their files change, until ``stop_event`` is set or Ctrl-C.
 
     Returns the number of syncs made. ``on_sync(report)`` is called after each.
+    A sync that fails (the index locked by another run past ``wait``, a file
+    gone between the event and its reading) is given to ``on_error`` and its
+    paths are tried again with the next batch: no change is forgotten.
     """
     try:
         from watchfiles import watch
@@ -71,20 +75,37 @@ def watch_paths(
         raise FrsearchError(f"cannot watch {missing[0]}: it does not exist")
     index_dir = os.path.abspath(index.path) if index.path else None
     syncs = 0
+    pending: set[str] = set()
     for changes in watch(
         *given, watch_filter=None, debounce=debounce_ms, step=step_ms, stop_event=stop_event,
-        raise_interrupt=False, rust_timeout=500 if stop_event is not None else 5000,
+        raise_interrupt=False, rust_timeout=500 if stop_event is not None else 5000, yield_on_timeout=True,
     ):
-        changed = sorted({path for _change, path in changes if _relevant(path, roots, index_dir)})
-        if not changed:
+        pending.update(path for _change, path in changes if _relevant(path, roots, index_dir))
+        if not pending:
             continue
-        # Paths given as typed when they are the ones watched, so that hits show them that way.
-        shown = [_as_given(path, given, roots) for path in changed if os.path.lexists(path)]
-        report = index.index_paths(shown, wait=wait, max_size=max_size)
+        batch, pending = sorted(pending), set()
+        try:
+            report = _sync(index, batch, given, roots, max_size, wait)
+        except FrsearchError as exc:
+            pending.update(batch)  # tried again with the next batch, or in a few seconds
+            if on_error is not None:
+                on_error(exc)
+            continue
         syncs += 1
         if on_sync is not None:
             on_sync(report)
     return syncs
+
+
+def _sync(index: Index, batch: list[str], given: Sequence[str], roots: Sequence[str], max_size: int,
+          wait: float) -> SyncReport:
+    """One batch: paths gone are dropped from the index, the others synced (a commit each, at most)."""
+    gone = [path for path in batch if not os.path.lexists(path)]
+    present = [_as_given(path, given, roots) for path in batch if os.path.lexists(path)]
+    dropped = index.drop(gone, wait=wait) if gone else []
+    report = index.index_paths(present, wait=wait, max_size=max_size) if present else SyncReport()
+    report.removed[:0] = [path for path in dropped if path not in report.removed]
+    return report
 
 
 def _as_given(path: str, given: Sequence[str], roots: Sequence[str]) -> str:

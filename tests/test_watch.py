@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import pytest
 
-from frsearch import Index, SyncReport
+from frsearch import FrsearchError, Index, IndexLockedError, IndexNotFoundError, SyncReport
 from frsearch.watch import watch_paths
 
 #: Longest wait for a change to show in the index (the watcher hands a batch over in 1.6 s at most).
@@ -36,18 +36,24 @@ def wait_for(check: Callable[[], bool], deadline: float = DEADLINE) -> float:
 
 
 def found(index_dir: Path, query: str) -> set[str]:
-    with Index.open(index_dir) as index:
+    try:
+        index = Index.open(index_dir)
+    except IndexNotFoundError:  # the first run is still creating it
+        return set()
+    with index:
         return {Path(hit.path).name for hit in index.search(query, limit=100)}
 
 
 class Watcher:
     """watch_paths in a thread, with its syncs recorded."""
 
-    def __init__(self, index_dir: Path, folder: Path) -> None:
+    def __init__(self, index_dir: Path, folder: Path, wait: float = 30.0) -> None:
         self.index = Index(index_dir)
         self.index.index_paths([str(folder)])
         self.stop = threading.Event()
         self.reports: list[SyncReport] = []
+        self.errors: list[FrsearchError] = []
+        self.wait = wait
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, args=(folder,), daemon=True)
         self.thread.start()
@@ -55,7 +61,8 @@ class Watcher:
 
     def _run(self, folder: Path) -> None:
         try:
-            watch_paths(self.index, [str(folder)], stop_event=self.stop, on_sync=self.reports.append)
+            watch_paths(self.index, [str(folder)], stop_event=self.stop, on_sync=self.reports.append,
+                        on_error=self.errors.append, wait=self.wait)
         except BaseException as exc:  # reported by close()
             self.error = exc
 
@@ -129,6 +136,26 @@ def test_changes_to_hidden_and_unread_files_and_to_the_index_itself_do_not_sync(
         time.sleep(2.5)  # the commit writes in .frsearch: that must not start another sync
         assert len(watcher.reports) == 1
         assert found(folder / ".frsearch", "calmars") == {"b.txt"}
+    finally:
+        watcher.close()
+
+
+def test_a_sync_refused_by_a_lock_is_tried_again_and_nothing_is_forgotten(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Un texte.", encoding="utf-8")
+    watcher = Watcher(tmp_path / "ix", folder, wait=0.2)
+    try:
+        other = Index(tmp_path / "ix")
+        writer = other._writer()  # another run holds the write lock
+        try:
+            (folder / "b.txt").write_text("Les homards bleus.", encoding="utf-8")
+            wait_for(lambda: len(watcher.errors) >= 1)
+            assert isinstance(watcher.errors[0], IndexLockedError)
+        finally:
+            writer.cancel()
+            other.close()
+        wait_for(lambda: found(tmp_path / "ix", "homards") == {"b.txt"})
     finally:
         watcher.close()
 

@@ -17,7 +17,7 @@ from frsearch.documents.base import (
     clean_text,
     display_name,
 )
-from frsearch.documents.files import SUPPORTED_SUFFIXES, document_from_text, read_document
+from frsearch.documents.files import SUPPORTED_SUFFIXES, document_from_text, read_document, too_large
 from frsearch.documents.html import html_to_text
 from frsearch.documents.text import decode_bytes, title_from_text
 
@@ -35,4 +35,5 @@ __all__ = [
     "html_to_text",
     "read_document",
     "title_from_text",
+    "too_large",
 ]

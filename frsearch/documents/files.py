@@ -23,7 +23,7 @@ from frsearch.documents.base import (
 from frsearch.documents.text import decode_bytes, shorten, title_from_text
 from frsearch.errors import DocumentError
 
-__all__ = ["READERS", "SUPPORTED_SUFFIXES", "document_from_text", "read_document"]
+__all__ = ["READERS", "SUPPORTED_SUFFIXES", "document_from_text", "read_document", "too_large"]
 
 #: Extension -> kind of document.
 SUPPORTED_SUFFIXES = {
@@ -85,6 +85,11 @@ def _document_from_extracted(found: Extracted, doc_id: str, fallback_title: str)
     return Document(id=doc_id, title=shorten(title, 200), body=body, fields=fields, pages=pages)
 
 
+def too_large(size: int, max_size: int) -> str:
+    """Why a file over the size limit is skipped."""
+    return f"too large ({size:,} bytes; the limit is {max_size:,})"
+
+
 def _read_bytes(path: str, max_size: int) -> tuple[bytes, os.stat_result]:
     try:
         # O_NONBLOCK: opening a named pipe must not wait for a writer; it is refused below.
@@ -96,9 +101,7 @@ def _read_bytes(path: str, max_size: int) -> tuple[bytes, os.stat_result]:
                     path, "is a directory" if statmod.S_ISDIR(stat.st_mode) else "not a regular file"
                 )
             if stat.st_size > max_size:
-                raise SkippedFile(
-                    path, f"too large ({stat.st_size:,} bytes; the limit is {max_size:,})"
-                )
+                raise SkippedFile(path, too_large(stat.st_size, max_size))
             data = handle.read(max_size + 1)
     except SkippedFile:
         raise
