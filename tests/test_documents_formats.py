@@ -352,6 +352,23 @@ def test_hostile_files_are_skipped_with_a_reason_in_bounded_time_and_memory(tmp_
     assert peak < 400 * 2**20, peak  # each zip bomb expands to 256 MB; pypdf stops a stream at 75 MB
 
 
+def test_a_page_of_one_enormous_word_is_read_in_bounded_time(tmp_path: Path) -> None:
+    """655,360 letters without a space or line end (the repair's regular expressions once took
+    minutes on it: a word cut at a line end was searched from every letter)."""
+    stream = b"BT /F1 12 Tf " + b"(aaaaaaaaaa) Tj " * 65_536 + b" ET"
+    path = write(tmp_path / "mot.pdf", assemble_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ], root=1))
+    started = time.monotonic()
+    assert len(read_document(str(path)).body) == 655_360
+    assert repair_pdf_text("a" * 2_000_000 + "-\nb") == "a" * 2_000_000 + "b"
+    assert time.monotonic() - started < 60  # a bound (about 2 s here), not a speed measure
+
+
 def test_unknown_types_are_counted_by_extension(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     for name in ("a.xlsx", "b.xlsx", "c.png", "d", "e.txt", ".cache.bin"):

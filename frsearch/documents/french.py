@@ -26,7 +26,7 @@ _THIN_SPACES_RE = re.compile("[\u2007\u2009\u200a]")
 # Zero-width characters some generators put between glyphs.
 _ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 # A word cut at a line end: letters, a hyphen (or soft hyphen), a line break, letters.
-_CUT_RE = re.compile(r"(\w+)[-\u00ad\u2010] *\n[ \t]*(\w+)")
+_CUT_RE = re.compile(r"\b(\w+)[-\u00ad\u2010] *\n[ \t]*(\w+)")  # \b: linear on a very long word
 # Soft hyphens left inside a line are invisible.
 _SOFT_HYPHEN_RE = re.compile("\u00ad(?!\n)")
 # Second halves of words that keep their hyphen even at a line end (peut-être, dit-il,
