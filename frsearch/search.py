@@ -67,6 +67,10 @@ FIELD_ALIASES = {
     "texte": "body",
     "text": "body",
     "contenu": "body",
+    # Metadata of files (frsearch.documents): the author (sender of an e-mail) and the date.
+    "author": "author",
+    "auteur": "author",
+    "date": "date",
 }
 MAX_QUERY_LENGTH = 2000
 MAX_DEPTH = 32
@@ -615,6 +619,8 @@ class Hit:
     mtime: float | None = None
     size: int | None = None
     docnum: int = -1
+    #: The page the snippet is taken from (documents with pages: PDF), else None.
+    page: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -627,6 +633,7 @@ class Hit:
             "snippet": self.snippet.text if self.snippet else None,
             "spans": [list(s) for s in self.snippet.spans] if self.snippet else [],
             "matched_terms": self.matched_terms,
+            "page": self.page,
         }
         if self.fields:
             out["fields"] = self.fields
@@ -2464,6 +2471,12 @@ class Engine:
             if len(body) > COUNTED_SPANS_CHARS:
                 found = {t: self.positions("body", t, {docnum}).get(docnum, ()) for t in termset}
                 counts = {t: len(p) for t, p in found.items()}
+            pages = stored.get("pages")
+            if pages:  # the snippet comes from one page, which the hit names
+                from frsearch.pages import choose_page
+
+                hit.page, lo, hi = choose_page(pages, len(body), _matches(body, termset, counts, marks))
+                body, counts = body[lo:hi], None
             hit.snippet = make_snippet(body, termset, fragments, fragment_chars, counts, ctx.term_words(), marks)
         return hit
 
