@@ -575,27 +575,22 @@ class Index:
 
     def files(self) -> list[dict[str, Any]]:
         """The indexed files, by path: path, title, size, mtime, pages (PDF) and metadata fields."""
-
-        def read() -> list[dict[str, Any]]:
-            rows = []
-            for _num, stored in self._current_searcher().reader().iter_docs():
-                if stored.get("kind") != KIND_FILE:
-                    continue
-                path = stored.get("path")
-                row: dict[str, Any] = {
-                    "path": _decode_key(path) if path is not None else _decode_key(stored["id"]),
-                    "title": stored.get("title") or "",
-                    "size": stored.get("size"),
-                    "mtime": stored.get("mtime"),
-                }
-                if stored.get("pages"):
-                    row["pages"] = len(stored["pages"])
-                if stored.get("fields"):
-                    row["fields"] = stored["fields"]
-                rows.append(row)
-            return sorted(rows, key=lambda r: r["path"])
-
-        return list(self._reading(read))
+        rows = []
+        for stored in self.documents():
+            if stored.get("kind") != KIND_FILE:
+                continue
+            row: dict[str, Any] = {
+                "path": stored.get("path") or stored["id"],
+                "title": stored.get("title") or "",
+                "size": stored.get("size"),
+                "mtime": stored.get("mtime"),
+            }
+            if stored.get("pages"):
+                row["pages"] = len(stored["pages"])
+            if stored.get("fields"):
+                row["fields"] = stored["fields"]
+            rows.append(row)
+        return sorted(rows, key=lambda r: r["path"])
 
     def drop(self, paths: Sequence[str | os.PathLike[str]], *, wait: float = 0.0) -> list[str]:
         """Remove files (or every file under folders) from the index, not from the disk.
