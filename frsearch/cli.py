@@ -134,19 +134,30 @@ def cli() -> None:
               metavar="MB", help="Skip files larger than this many megabytes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no list of skipped files.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list the files of types frsearch does not read.")
+@click.option("--watch", is_flag=True,
+              help="After indexing, keep the index current as files change, until Ctrl-C.")
 def index_command(
     paths: tuple[str, ...], index_path: str | None, rebuild: bool, wait: float,
-    max_size: int, as_json: bool, quiet: bool,
+    max_size: int, as_json: bool, quiet: bool, verbose: bool, watch: bool,
 ) -> None:
-    """Index files and folders (recursive): .txt, .md and .html files.
+    """Index files and folders (recursive).
+
+    \b
+    Reads: text (.txt), Markdown (.md), HTML (.html, .htm, .xhtml), PDF
+    (text layer, by page), Word (.docx), OpenDocument (.odt, .ods, .odp),
+    RTF (.rtf), EPUB (.epub) and e-mail (.eml). Other files are counted
+    in the summary by extension ("3 not read: 2 .xlsx, 1 .png").
 
     Re-running is incremental: unchanged files are not read again, changed
-    files are replaced and deleted files are removed.
+    files are replaced and deleted files are removed. With --watch, changes
+    are indexed as they happen (needs `pip install 'frsearch[watch]'`).
 
     \b
     Example:
         frsearch index seeds/
         frsearch index --rebuild notes/ articles/
+        frsearch index --watch ~/Documents
     """
     check_paths(paths)  # a missing folder is an error before any index is created or changed
     location = index_path or default_index_path()
@@ -167,7 +178,39 @@ def index_command(
     if not quiet:
         for skipped in report.skipped:
             click.echo(f"skipped: {_safe(skipped.path)}: {_safe(skipped.reason)}", err=True)
+        if verbose:
+            for suffix, names in sorted(report.not_read.items()):
+                for name in names:
+                    click.echo(f"not read ({_safe(suffix)}): {_safe(name)}", err=True)
     click.echo(f"{report.summary()} ({report.seconds:.1f} s)")
+    if watch:
+        _watch(location, paths, wait, max_size, quiet)
+
+
+def _watch(location: str, paths: tuple[str, ...], wait: float, max_size: int, quiet: bool) -> None:
+    """Keep the index current until Ctrl-C: one line a sync that changed something."""
+    from frsearch.watch import watch_paths
+
+    def on_sync(report: Any) -> None:
+        if quiet or not (report.added or report.updated or report.removed or report.skipped):
+            return
+        for skipped in report.skipped:
+            click.echo(f"skipped: {_safe(skipped.path)}: {_safe(skipped.reason)}", err=True)
+        click.echo(f"{report.summary()} ({report.seconds:.1f} s)")
+
+    def on_error(exc: FrsearchError) -> None:
+        click.echo(f"frsearch: {_safe(exc.message)} (will try again)", err=True)
+
+    if not quiet:
+        click.echo("Watching for changes; Ctrl-C to stop.", err=True)
+    with Index(location) as index:
+        try:
+            syncs = watch_paths(index, paths, max_size=max_size * 1024 * 1024, wait=wait, on_sync=on_sync,
+                                on_error=on_error)
+        except KeyboardInterrupt:  # during a sync: it was cancelled, the last commit stands
+            syncs = -1
+    if not quiet:
+        click.echo("Stopped watching" + (f" after {syncs} syncs." if syncs >= 0 else "."), err=True)
 
 
 class _Progress:
@@ -349,7 +392,8 @@ def _format_hit(hit: Hit, style: str) -> str:
     title = highlight(hit.title or "(untitled)", hit.title_spans, style)
     where = hit.path if hit.path is not None else hit.id
     where = html.escape(_safe(where)) if style == "html" else _safe(where)
-    lines = [f"{hit.rank}. {title}", f"   {where}  (score {hit.score:.2f})"]
+    page = f", p. {hit.page}" if hit.page is not None else ""
+    lines = [f"{hit.rank}. {title}", f"   {where}{page}  (score {hit.score:.2f})"]
     snippet: Snippet | None = hit.snippet
     if snippet and snippet.text:
         lines.append("   " + highlight(snippet.text, snippet.spans, style))
@@ -385,6 +429,52 @@ def analyze_command(text: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"{_safe(w.original):<{width}}  {w.folded:<{width}}  - dropped: {w.dropped}{elision}")
         else:
             click.echo(f"{_safe(w.original):<{width}}  {w.folded:<{width}}  {w.term}{elision}")
+
+
+@cli.command("files")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the files as JSON.")
+def files_command(index_path: str | None, as_json: bool) -> None:
+    """List the files in the index: path, pages (PDF), title.
+
+    \b
+    Example:
+        frsearch files
+        frsearch files --json
+    """
+    with _open_for_reading(index_path) as index:
+        rows = index.files()
+    if as_json:
+        click.echo(_json(rows, indent=2))
+        return
+    for row in rows:
+        pages = f"  ({row['pages']} p.)" if row.get("pages") else ""
+        click.echo(f"{_safe(row['path'])}{pages}  {_safe(row['title'])}")
+    click.echo(f"{len(rows)} files", err=True)
+
+
+@cli.command("drop")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@index_option
+@click.option("--wait", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds to wait for another indexing run on the same index.")
+def drop_command(paths: tuple[str, ...], index_path: str | None, wait: float) -> None:
+    """Remove files, or every file under folders, from the index (not from the disk).
+
+    They come back the next time their folder is indexed. Exit status 1 when
+    none of the paths was in the index.
+
+    \b
+    Example:
+        frsearch drop brouillons/ notes/vieux.pdf
+    """
+    with _open_for_reading(index_path) as index:
+        removed = _with_wait(lambda w: index.drop(paths, wait=w), wait, False)
+    for path in removed:
+        click.echo(f"dropped: {_safe(path)}")
+    if not removed:
+        click.echo("None of these paths is in the index.", err=True)
+    sys.exit(EXIT_FOUND if removed else EXIT_NOT_FOUND)
 
 
 @cli.command("stats")

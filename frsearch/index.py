@@ -107,8 +107,12 @@ def make_schema() -> Schema:
         size=STORED(),
         hash=STORED(),
         fields=STORED(),
+        # Metadata of files (searchable as author:/auteur:, date:) and where each page starts.
+        author=TEXT(analyzer=analyzer, phrase=True),
+        date=TEXT(analyzer=analyzer, phrase=True),
+        pages=STORED(),
     )
-    for name in ("title", "body"):
+    for name in ("title", "body", "author", "date"):
         # Same postings as the analyzer gives, computed without Token objects.
         schema[name].format = FrenchPositions(field_boost=schema[name].format.field_boost)
     return schema
@@ -124,12 +128,19 @@ class SyncReport:
     unchanged: int = 0
     skipped: list[SkippedFile] = field(default_factory=list)
     seconds: float = 0.0
+    #: Files of types frsearch does not read, found in the folders: extension -> paths.
+    not_read: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
             f"{self.unchanged} unchanged, {len(self.skipped)} skipped"
         )
+        if self.not_read:
+            counts = sorted(self.not_read.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            total = sum(len(paths) for paths in self.not_read.values())
+            text += f", {total} not read: " + ", ".join(f"{len(v)} {k}" for k, v in counts)
+        return text
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -138,6 +149,7 @@ class SyncReport:
             "removed": self.removed,
             "unchanged": self.unchanged,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "not_read": {ext: len(paths) for ext, paths in sorted(self.not_read.items())},
             "seconds": round(self.seconds, 3),
         }
 
@@ -468,6 +480,49 @@ class Index:
                 fields["path"] = _decode_key(fields["path"])
             yield fields
 
+    def files(self) -> list[dict[str, Any]]:
+        """The indexed files, by path: path, title, size, mtime, pages (PDF) and metadata fields."""
+        rows = []
+        for stored in self.documents():
+            if stored.get("kind") != KIND_FILE:
+                continue
+            row: dict[str, Any] = {
+                "path": stored.get("path") or stored["id"],
+                "title": stored.get("title") or "",
+                "size": stored.get("size"),
+                "mtime": stored.get("mtime"),
+            }
+            if stored.get("pages"):
+                row["pages"] = len(stored["pages"])
+            if stored.get("fields"):
+                row["fields"] = stored["fields"]
+            rows.append(row)
+        return sorted(rows, key=lambda r: r["path"])
+
+    def drop(self, paths: Sequence[str | os.PathLike[str]], *, wait: float = 0.0) -> list[str]:
+        """Remove files (or every file under folders) from the index, not from the disk.
+
+        Returns the paths removed, as they were indexed. The files come back at the
+        next ``index_paths`` of a folder that holds them.
+        """
+        wanted = [os.path.abspath(os.fspath(p)) for p in paths]
+        writer = self._writer(wait)
+        try:
+            known = self._reading(lambda: self._known_files(writer))
+            removed = []
+            for key, (shown, _sig) in sorted(known.items()):
+                if any(key == w or key.startswith(w.rstrip(os.sep) + os.sep) for w in wanted):
+                    writer.delete_by_term("id", _encode_key(key))
+                    removed.append(shown)
+            if removed:
+                self._commit(writer)
+            else:
+                _abort(writer)
+        except BaseException:
+            _abort(writer)
+            raise
+        return removed
+
     # -- writing -----------------------------------------------------------
 
     def _writer(self, wait: float = 0.0, procs: int = 1) -> Any:
@@ -775,7 +830,11 @@ class Index:
                 and os.path.abspath(os.path.join(dirpath, d)) != index_dir
             )
             for name in sorted(filenames):
-                if name.startswith(".") or os.path.splitext(name)[1].lower() not in SUPPORTED_SUFFIXES:
+                if name.startswith("."):
+                    continue
+                suffix = os.path.splitext(name)[1].lower()
+                if suffix not in SUPPORTED_SUFFIXES:
+                    report.not_read.setdefault(suffix or "(no extension)", []).append(os.path.join(dirpath, name))
                     continue
                 shown = os.path.join(dirpath, name)
                 yield shown, os.path.abspath(shown)
@@ -919,6 +978,11 @@ def _fields_of(doc: Document, kind: str, st: os.stat_result | None = None) -> di
     }
     if doc.fields:
         fields["fields"] = dict(doc.fields)
+        for name in ("author", "date"):
+            if isinstance(doc.fields.get(name), str):
+                fields[name] = clean_text(doc.fields[name])
+    if doc.pages:
+        fields["pages"] = list(doc.pages)
     if kind == KIND_FILE:
         assert st is not None
         fields.update(

@@ -41,6 +41,10 @@ FIELD_ALIASES = {
     "texte": "body",
     "text": "body",
     "contenu": "body",
+    # Metadata of files (frsearch.documents): the author (sender of an e-mail) and the date.
+    "author": "author",
+    "auteur": "author",
+    "date": "date",
 }
 MAX_QUERY_LENGTH = 2000
 MAX_DEPTH = 32

@@ -61,6 +61,8 @@ class Hit:
     mtime: float | None = None
     size: int | None = None
     docnum: int = -1
+    #: The page the snippet is taken from (documents with pages: PDF), else None.
+    page: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -73,6 +75,7 @@ class Hit:
             "snippet": self.snippet.text if self.snippet else None,
             "spans": [list(s) for s in self.snippet.spans] if self.snippet else [],
             "matched_terms": self.matched_terms,
+            "page": self.page,
         }
         if self.fields:
             out["fields"] = self.fields
@@ -315,5 +318,11 @@ class Engine:
             counts = None
             if len(body) > COUNTED_SPANS_CHARS:
                 counts = {t: len(self.segments.positions("body", t, docnum)) for t in termset}
+            pages = stored.get("pages")
+            if pages:  # the snippet comes from one page, which the hit names
+                from frsearch.pages import choose_page
+
+                hit.page, lo, hi = choose_page(pages, len(body), word_matches(body, termset, counts, marks))
+                body, counts = body[lo:hi], None
             hit.snippet = make_snippet(body, termset, fragments, fragment_chars, counts, run.term_words(), marks)
         return hit

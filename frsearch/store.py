@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: Bumped whenever what is written to disk changes; an index of another format must be rebuilt.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 4  # 4: author, date and pages (documents from PDF, Word...); legal references
 META_FILE = "frsearch.json"
 INDEX_NAME = "MAIN"
 SEGMENT_FILE_RE = re.compile(rf"{INDEX_NAME}_[0-9a-z]+\.")

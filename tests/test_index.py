@@ -91,7 +91,7 @@ def test_hit_paths_are_absolute(tmp_path: Path, seeds_copy: Path, monkeypatch: p
 def test_bad_files_are_skipped_and_the_run_goes_on(tmp_path: Path, seeds_copy: Path) -> None:
     (seeds_copy / "empty.txt").write_bytes(b"")
     (seeds_copy / "binary.txt").write_bytes(b"\x00\xff\x00\xfe" * 100)
-    (seeds_copy / "ignored.pdf").write_bytes(b"%PDF")
+    (seeds_copy / "ignored.xlsx").write_bytes(b"PK")  # not read: counted, not skipped
     (seeds_copy / "broken.txt").symlink_to(tmp_path / "missing")
     report = frsearch.Index().index_paths([str(seeds_copy)])
     reasons = {Path(s.path).name: s.reason for s in report.skipped}
@@ -100,6 +100,7 @@ def test_bad_files_are_skipped_and_the_run_goes_on(tmp_path: Path, seeds_copy: P
         "binary.txt": "binary file (contains NUL bytes)",
         "broken.txt": "broken symbolic link",
     }
+    assert report.not_read == {".xlsx": [str(seeds_copy / "ignored.xlsx")]}
     assert len(report.added) == 5
 
 

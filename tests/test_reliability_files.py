@@ -88,7 +88,7 @@ def build_messy_folder(root: Path) -> dict[str, str | None]:
     os.symlink("../sub", sub / "again.txt")  # a link to a folder, named like a text file: not followed
     (root / "folder.txt").mkdir()  # a folder named like a text file is walked, not read
     (root / ".hidden.txt").write_text("caché", encoding="utf-8")
-    (root / "ignored.pdf").write_bytes(b"%PDF-1.4")
+    (root / "ignored.xlsx").write_bytes(b"PK\x03\x04")  # a type frsearch does not read: counted, not skipped
     return expected
 
 

@@ -71,3 +71,30 @@ def test_packages_already_loaded_are_left_alone() -> None:
         """
     )
     assert out == "True"
+
+
+def test_document_readers_are_not_imported_by_a_query_only_by_a_file_of_their_kind(tmp_path) -> None:
+    (tmp_path / "a.md").write_text("# Titre\n\nUn texte sur Xiaomi.", encoding="utf-8")
+    readers = (
+        "pypdf", "markdown_it", "watchfiles", "email.parser", "xml.parsers.expat", "frsearch.documents.pdf",
+        "frsearch.documents.office", "frsearch.documents.markdown", "frsearch.watch",
+    )
+    check = f"print(sorted(m for m in {readers!r} if m in sys.modules))"
+    indexed = run_python(
+        f"""
+        import sys, frsearch
+        with frsearch.Index({str(tmp_path / 'ix')!r}) as index:
+            index.index_paths([{str(tmp_path)!r}])
+        {check}
+        """
+    )
+    assert indexed == "['frsearch.documents.markdown', 'markdown_it']"
+    queried = run_python(
+        f"""
+        import sys, frsearch.cli
+        with frsearch.Index.open({str(tmp_path / 'ix')!r}) as index:
+            assert [h.title for h in index.search("xiaomi")] == ["Titre"]
+        {check}
+        """
+    )
+    assert queried == "[]"
