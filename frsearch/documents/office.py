@@ -133,16 +133,21 @@ def read_docx(data: bytes) -> Extracted:
         _word_text(doc.xml(name), out)
     found = Extracted(body=out.value())
     if doc.has("docProps/core.xml"):
-        core = doc.xml("docProps/core.xml")
-        found.title = _meta(core, ("title",))
-        author = _meta(core, ("creator", "lastModifiedBy"))
-        date = _date(_meta(core, ("created", "modified")))
-        if author:
-            found.fields["author"] = author
-        if date:
-            found.fields["date"] = date
+        _take_meta(found, doc.xml("docProps/core.xml"), ("creator", "lastModifiedBy"), ("created", "modified"))
     found.title = found.title or _word_title(root)
     return found
+
+
+def _take_meta(found: Extracted, meta: Any, author: tuple[str, ...], date: tuple[str, ...]) -> None:
+    """The title, author and date (the first of the ``author`` and ``date`` elements found) of a
+    document's metadata part, into ``found``."""
+    found.title = _meta(meta, ("title",))
+    who = _meta(meta, author)
+    when = _date(_meta(meta, date))
+    if who:
+        found.fields["author"] = who
+    if when:
+        found.fields["date"] = when
 
 
 # ---------------------------------------------------------------------------
@@ -196,13 +201,6 @@ def read_odf(data: bytes) -> Extracted:
     _odf_text(body, out)
     found = Extracted(body=out.value())
     if doc.has("meta.xml"):
-        meta = doc.xml("meta.xml")
-        found.title = _meta(meta, ("title",))
-        author = _meta(meta, ("creator", "initial-creator"))
-        date = _date(_meta(meta, ("creation-date", "date")))
-        if author:
-            found.fields["author"] = author
-        if date:
-            found.fields["date"] = date
+        _take_meta(found, doc.xml("meta.xml"), ("creator", "initial-creator"), ("creation-date", "date"))
     found.title = found.title or _odf_title(body)
     return found
