@@ -36,7 +36,7 @@ from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
 from frsearch.analysis import FrenchAnalyzer, FrenchPositions
-from frsearch.codec import LeanMpWriter, LeanSegmentWriter, LeanW3Codec
+from frsearch.codec import ArrayCodec, LeanMpWriter, LeanSegmentWriter
 from frsearch.documents import (
     MAX_FILE_SIZE,
     SURROGATE_RE,
@@ -68,7 +68,7 @@ PARALLEL_BATCH = 256
 WRITER_LIMIT_MB = 64
 
 #: Bumped whenever what is written to disk changes; an index of another format must be rebuilt.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 DEFAULT_INDEX_DIR = ".frsearch"
 META_FILE = "frsearch.json"
 INDEX_NAME = "MAIN"
@@ -543,7 +543,7 @@ class Index:
         copying each part into memory, which made opening a large index slow.
         """
         options: dict[str, Any] = {
-            "timeout": wait, "delay": 0.1, "codec": LeanW3Codec(), "compound": False,
+            "timeout": wait, "delay": 0.1, "codec": ArrayCodec(), "compound": False,
             "limitmb": WRITER_LIMIT_MB,
         }
         if procs > 1:
