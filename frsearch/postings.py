@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import mmap
 import os
+import struct
+from array import array
 from typing import Any, Protocol, Sequence
 
 import numpy as np
@@ -46,7 +48,12 @@ WEIGHT_CODES = ("", "B", "H", "I", "d")
 _WEIGHT_DTYPES = (None, np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"), np.dtype("<f8"))
 #: Integer array types by width code (0: none stored).
 _WIDTH_DTYPES = (None, np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))
-_NONE = np.zeros(0, dtype=np.int64)
+#: The same types for Python's array module (4 bytes for "I" on every platform numpy runs on).
+_TYPECODES = ("", "B", "H", "I")
+# Arrays are stored little-endian; flipped on a big-endian machine.
+_SWAP = struct.pack("=I", 1) != struct.pack("<I", 1)
+#: Posting lists shorter than this are packed without numpy (its per-call cost dominates there).
+SMALL_LIST = 48
 
 
 class DamagedArrays(ValueError):
@@ -71,34 +78,75 @@ def pack(ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes] |
     """The entry of one posting list: ids ascending (at least one), one weight each, and with
     ``values`` each posting's FrenchPositions value (a 4-byte count, then the positions)."""
     count = len(ids)
-    wcode = 0
-    distinct = set(weights)
-    if not distinct <= {1.0}:
-        if all(float(w).is_integer() and w >= 0 for w in distinct):
-            top = max(distinct)
-            wcode = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 3 if top < 1 << 32 else 4
-        else:
-            wcode = 4
-    if count == 1:
-        idcode, deltas = 0, b""
+    if count < SMALL_LIST or count == 1:
+        return _pack_small(ids, weights, values)
+    wvec = np.asarray(weights, dtype=np.float64)
+    top = wvec.max()
+    if wvec.min() == 1.0 and top == 1.0:
+        wcode = 0
+    elif wvec.min() >= 0 and np.array_equal(wvec, np.floor(wvec)):
+        wcode = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 3 if top < 1 << 32 else 4
     else:
-        steps = np.diff(np.asarray(ids, dtype=np.int64))
-        idcode = _width(int(steps.max()))
-        deltas = _narrow(steps, idcode)
-    parts = [b"", deltas]
+        wcode = 4
+    steps = np.diff(np.asarray(ids, dtype=np.int64))
+    idcode = _width(int(steps.max()))
+    parts = [b"", _narrow(steps, idcode)]
     if wcode:
-        parts.append(np.asarray(weights, dtype=_WEIGHT_DTYPES[wcode]).tobytes())
+        parts.append(wvec.astype(_WEIGHT_DTYPES[wcode]).tobytes())
     poscode = ccode = 0
     if values is not None:
-        counts = [max(0, len(v) - 4) // 4 for v in values]
+        counts = (np.fromiter(map(len, values), dtype=np.int64, count=count) - 4).clip(0) >> 2
         positions = np.frombuffer(b"".join([v[4:] for v in values]), dtype="<u4")
         poscode = _width(int(positions.max())) if len(positions) else 1
-        if counts != list(weights):
-            ccode = _width(max(counts))
-            parts.append(_narrow(np.asarray(counts), ccode))
+        if not np.array_equal(counts, wvec):
+            ccode = _width(int(counts.max()))
+            parts.append(_narrow(counts, ccode))
         parts.append(_narrow(positions, poscode))
     parts[0] = bytes((idcode | wcode << 4, poscode | ccode << 4))
     return b"".join(parts)
+
+
+def _pack_small(ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes] | None) -> bytes:
+    """pack() of a short posting list (most terms have a few postings), without numpy."""
+    distinct = set(weights)
+    wcode = 0
+    if distinct != {1.0}:
+        top = max(distinct)
+        if min(distinct) >= 0 and all(float(w).is_integer() for w in distinct):
+            wcode = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 3 if top < 1 << 32 else 4
+        else:
+            wcode = 4
+    idcode = 0
+    parts = [b"", b""]
+    if len(ids) > 1:
+        steps = [b - a for a, b in zip(ids, ids[1:])]
+        idcode = _width(max(steps))
+        parts[1] = _tobytes(array(_TYPECODES[idcode], steps))
+    if wcode == 4:
+        parts.append(_tobytes(array("d", weights)))
+    elif wcode:
+        parts.append(_tobytes(array(_TYPECODES[wcode], map(int, weights))))
+    poscode = ccode = 0
+    if values is not None:
+        counts = [max(0, len(v) - 4) >> 2 for v in values]
+        positions = array("I")
+        positions.frombytes(b"".join([v[4 : 4 + 4 * n] for v, n in zip(values, counts)]))
+        if _SWAP:
+            positions.byteswap()
+        poscode = _width(max(positions)) if positions else 1
+        if counts != list(weights):
+            ccode = _width(max(counts))
+            parts.append(_tobytes(array(_TYPECODES[ccode], counts)))
+        parts.append(positions.tobytes() if poscode == 3 and not _SWAP else _tobytes(array(_TYPECODES[poscode], positions)))
+    parts[0] = bytes((idcode | wcode << 4, poscode | ccode << 4))
+    return b"".join(parts)
+
+
+def _tobytes(values: array) -> bytes:
+    if _SWAP:
+        values = array(values.typecode, values)
+        values.byteswap()
+    return values.tobytes()
 
 
 class _MappedFile(StructFile):
