@@ -352,7 +352,7 @@ class Index:
             if name == f"{INDEX_NAME}_WRITELOCK":
                 continue  # held by this process while it wipes
             if name == META_FILE or name.startswith((f"_{INDEX_NAME}_", f"{INDEX_NAME}_")) or (
-                name.endswith((".seg", ".trm", ".pst", ".vps", ".fln", ".sto", ".col", ".toc", ".tmp"))
+                name.endswith((".seg", ".trm", ".pst", ".fsp", ".vps", ".fln", ".sto", ".col", ".toc", ".tmp"))
             ):
                 if os.path.isdir(full):
                     shutil.rmtree(full)
