@@ -52,6 +52,10 @@ _WIDTH_DTYPES = (None, np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))
 _TYPECODES = ("", "B", "H", "I")
 # Arrays are stored little-endian; flipped on a big-endian machine.
 _SWAP = struct.pack("=I", 1) != struct.pack("<I", 1)
+#: Postings whose decoded document numbers and position offsets a segment keeps for position
+#: lookups (16 bytes each): a query asks for the positions of the same terms again and again
+#: (phrases, proximity, one snippet per hit), and decoding a common term's list costs a pass over it.
+CACHED_POSTINGS = 1_000_000
 #: Posting lists shorter than this are packed without numpy (its per-call cost dominates there).
 SMALL_LIST = 48
 
@@ -214,6 +218,8 @@ class PostingArrays:
         self._size = len(dbfile._map) if isinstance(dbfile, _MappedFile) else None
         self._doc_count = doc_count
         self._name = name
+        self._decoded: dict[tuple[str, bytes], tuple[_Entry, np.ndarray, np.ndarray]] = {}
+        self._decoded_postings = 0
 
     def close(self) -> None:
         """Nothing to do: the files are the terms reader's (see ArrayTermsReader.close)."""
@@ -288,13 +294,23 @@ class PostingArrays:
         """(ids, offsets, positions) of every posting of a term, or None without positions.
 
         The positions are read in place when the file is mapped: use them, don't keep them.
+        The ids and offsets (int64) are kept for the next lookups, and read-only.
         """
-        entry = self._locate(fieldname, btext)
-        if entry is None or not entry.poscode:
-            return None
-        offsets = self._offsets(entry)
+        found = self._decoded.get((fieldname, btext))
+        if found is None:
+            entry = self._locate(fieldname, btext)
+            if entry is None or not entry.poscode:
+                return None
+            ids, offsets = self._ids(entry), self._offsets(entry)
+            ids.flags.writeable = offsets.flags.writeable = False  # shared by later lookups
+            if self._decoded_postings + entry.count > CACHED_POSTINGS:
+                self._decoded.clear()
+                self._decoded_postings = 0
+            found = self._decoded[fieldname, btext] = (entry, ids, offsets)
+            self._decoded_postings += entry.count
+        entry, ids, offsets = found
         positions = self._vector(entry.positions_at, entry.npositions, _WIDTH_DTYPES[entry.poscode])
-        return self._ids(entry), offsets, positions
+        return ids, offsets, positions
 
     def positions(self, fieldname: str, btext: bytes, wanted: Sequence[int]) -> dict[int, list[int]]:
         """{segment docnum: positions} of a term for the ``wanted`` documents that have it."""
