@@ -11,7 +11,7 @@ number and where the entry lies in the ``.fsp`` file. Whoosh's own matchers
 The file starts with MAGIC; each entry is::
 
     codes      2 bytes: id width | weight code << 4, position width | count width << 4
-    deltas     (count - 1) x id width: each document number minus the one before
+    ids        (count - 1) x id width: each document number after the first, minus the first
     weights    count x WEIGHT_CODES[weight code] (nothing when every weight is 1)
     counts     count x count width: how many positions each posting has (nothing when
                these are the weights, which is the rule for FrenchPositions)
@@ -92,9 +92,9 @@ def pack(ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes] |
         wcode = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 3 if top < 1 << 32 else 4
     else:
         wcode = 4
-    steps = np.diff(np.asarray(ids, dtype=np.int64))
-    idcode = _width(int(steps.max()))
-    parts = [b"", _narrow(steps, idcode)]
+    after = np.asarray(ids[1:], dtype=np.int64) - ids[0]
+    idcode = _width(int(after[-1]))
+    parts = [b"", _narrow(after, idcode)]
     if wcode:
         parts.append(wvec.astype(_WEIGHT_DTYPES[wcode]).tobytes())
     poscode = ccode = 0
@@ -123,9 +123,10 @@ def _pack_small(ids: Sequence[int], weights: Sequence[float], values: Sequence[b
     idcode = 0
     parts = [b"", b""]
     if len(ids) > 1:
-        steps = [b - a for a, b in zip(ids, ids[1:])]
-        idcode = _width(max(steps))
-        parts[1] = _tobytes(array(_TYPECODES[idcode], steps))
+        first = ids[0]
+        after = [i - first for i in ids[1:]]
+        idcode = _width(after[-1])
+        parts[1] = _tobytes(array(_TYPECODES[idcode], after))
     if wcode == 4:
         parts.append(_tobytes(array("d", weights)))
     elif wcode:
@@ -171,7 +172,7 @@ class _MappedFile(StructFile):
 class _Entry:
     """Where the arrays of one entry lie in the file."""
 
-    __slots__ = ("count", "first", "idcode", "wcode", "poscode", "ccode", "deltas_at", "weights_at",
+    __slots__ = ("count", "first", "idcode", "wcode", "poscode", "ccode", "ids_at", "weights_at",
                  "counts_at", "positions_at", "npositions")
 
     def __init__(self, codes: bytes, offset: int, length: int, count: int, first: int, name: str) -> None:
@@ -184,8 +185,8 @@ class _Entry:
             self.ccode and not self.poscode
         ) or (self.idcode == 0) != (count == 1):
             raise DamagedArrays(f"{name} has a bad entry")
-        self.deltas_at = offset + 2
-        self.weights_at = self.deltas_at + _size(self.idcode) * (count - 1)
+        self.ids_at = offset + 2
+        self.weights_at = self.ids_at + _size(self.idcode) * (count - 1)
         self.counts_at = self.weights_at + (_WEIGHT_DTYPES[self.wcode].itemsize if self.wcode else 0) * count
         self.positions_at = self.counts_at + _size(self.ccode) * count
         rest = offset + length - self.positions_at
@@ -246,13 +247,17 @@ class PostingArrays:
 
     def _ids(self, entry: _Entry) -> np.ndarray:
         """The document numbers of an entry, ascending (int64)."""
+        first = entry.first
         ids = np.empty(entry.count, dtype=np.int64)
-        ids[0] = entry.first
+        ids[0] = 0
+        last = 0
         if entry.count > 1:
-            np.cumsum(self._vector(entry.deltas_at, entry.count - 1, _WIDTH_DTYPES[entry.idcode]), dtype=np.int64, out=ids[1:])
-            ids[1:] += entry.first
-        if int(ids[-1]) >= self._doc_count:
+            after = self._vector(entry.ids_at, entry.count - 1, _WIDTH_DTYPES[entry.idcode])
+            ids[1:] = after
+            last = int(after.max())
+        if first + last >= self._doc_count:
             raise DamagedArrays(f"{self._name} has a document number out of range")
+        ids += first
         return ids
 
     def _weights(self, entry: _Entry) -> np.ndarray | None:

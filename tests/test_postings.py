@@ -117,7 +117,7 @@ def test_merged_segments_with_deletions_have_arrays_equal_to_whoosh_postings() -
     assert "b1-2" not in {hit.id for hit in index.search("Xiaomi", limit=100)}
 
 
-@pytest.mark.parametrize("count", [1, 2, 300, 70_000])
+@pytest.mark.parametrize("count", [1, 2, 40, 300, 70_000])
 def test_each_array_takes_the_narrowest_type_its_values_fit(count: int) -> None:
     fmt = FrenchPositions()
     ids = [2 * i + i % 2 for i in range(count)]  # ascending, at most 3 apart
@@ -126,13 +126,15 @@ def test_each_array_takes_the_narrowest_type_its_values_fit(count: int) -> None:
     entry = postings.pack(ids, weights, [fmt.encode(p) for p in positions])
     arrays = _arrays(entry, ids, ids[-1] + 1)
     assert arrays.values("body", b"mot") == (ids, weights, [fmt.encode(p) for p in positions])
-    # 2 bytes of codes; deltas of at most 3 in 1 byte each; weights of 1 or 2 in 1 byte (none
-    # when all are 1); the counts are the weights, so not stored; positions up to 70,000 in 4 bytes.
+    # 2 bytes of codes; the ids after the first, less the first, in 1, 2 or 4 bytes each; weights
+    # of 1 or 2 in 1 byte (none when all are 1); the counts are the weights, so not stored;
+    # positions up to 70,000 in 4 bytes.
     npositions = sum(map(len, positions))
     weight_bytes = count if set(weights) != {1.0} else 0
-    assert len(entry) == 2 + (count - 1) + weight_bytes + 4 * npositions
+    id_size = 1 if ids[-1] - ids[0] < 256 else 2 if ids[-1] - ids[0] < 65536 else 4
+    assert len(entry) == 2 + id_size * (count - 1) + weight_bytes + 4 * npositions
     small = postings.pack(ids, weights, [fmt.encode([p % 200 for p in ps]) for ps in positions])
-    assert len(small) == 2 + (count - 1) + weight_bytes + npositions
+    assert len(small) == 2 + id_size * (count - 1) + weight_bytes + npositions
 
 
 def test_a_bad_entry_is_damage_not_a_wrong_answer() -> None:
