@@ -249,15 +249,15 @@ class PostingArrays:
         """The document numbers of an entry, ascending (int64)."""
         first = entry.first
         ids = np.empty(entry.count, dtype=np.int64)
-        ids[0] = 0
-        last = 0
+        ids[0] = first
         if entry.count > 1:
-            after = self._vector(entry.ids_at, entry.count - 1, _WIDTH_DTYPES[entry.idcode])
-            ids[1:] = after
-            last = int(after.max())
-        if first + last >= self._doc_count:
+            after = ids[1:]
+            after[:] = self._vector(entry.ids_at, entry.count - 1, _WIDTH_DTYPES[entry.idcode])
+            after += first
+        # Ascending as written: the last is the largest (only the last is checked, as a lookup
+        # should not cost a pass over every id).
+        if int(ids[-1]) >= self._doc_count:
             raise DamagedArrays(f"{self._name} has a document number out of range")
-        ids += first
         return ids
 
     def _weights(self, entry: _Entry) -> np.ndarray | None:
