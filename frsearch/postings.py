@@ -52,9 +52,9 @@ _WIDTH_DTYPES = (None, np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))
 _TYPECODES = ("", "B", "H", "I")
 # Arrays are stored little-endian; flipped on a big-endian machine.
 _SWAP = struct.pack("=I", 1) != struct.pack("<I", 1)
-#: Postings whose decoded document numbers and position offsets a segment keeps for position
-#: lookups (16 bytes each): a query asks for the positions of the same terms again and again
-#: (phrases, proximity, one snippet per hit), and decoding a common term's list costs a pass over it.
+#: Postings whose decoded document numbers (and position offsets, once asked for) a segment
+#: keeps, 8 to 16 bytes each: a query reads the same terms again and again (scores, then
+#: phrases and proximity, then one snippet per hit), and decoding a list costs a pass over it.
 CACHED_POSTINGS = 1_000_000
 #: Posting lists shorter than this are packed without numpy (its per-call cost dominates there).
 SMALL_LIST = 48
@@ -219,7 +219,7 @@ class PostingArrays:
         self._size = len(dbfile._map) if isinstance(dbfile, _MappedFile) else None
         self._doc_count = doc_count
         self._name = name
-        self._decoded: dict[tuple[str, bytes], tuple[_Entry, np.ndarray, np.ndarray]] = {}
+        self._decoded: dict[tuple[str, bytes], list[Any]] = {}  # [entry, ids, offsets or None]
         self._decoded_postings = 0
 
     def close(self) -> None:
@@ -288,12 +288,29 @@ class PostingArrays:
         return ids.tolist(), None if weights is None else weights.tolist()
 
     def vectors(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray | None] | None:
-        """As :meth:`postings`, as numpy arrays (ids int64, weights in their stored integer or
-        float type, read in place when the file is mapped: use them, don't keep them)."""
-        entry = self._locate(fieldname, btext)
-        if entry is None:
+        """As :meth:`postings`, as numpy arrays: ids int64 and read-only (kept for the next
+        lookups), weights in their stored integer or float type, read in place when the file
+        is mapped (use them, don't keep them)."""
+        found = self._decode(fieldname, btext)
+        if found is None:
             return None
-        return self._ids(entry), self._weights(entry)
+        return found[1], self._weights(found[0])
+
+    def _decode(self, fieldname: str, btext: bytes) -> list[Any] | None:
+        """[entry, ids, offsets or None] of a term, kept for the next lookups, or None."""
+        found = self._decoded.get((fieldname, btext))
+        if found is None:
+            entry = self._locate(fieldname, btext)
+            if entry is None:
+                return None
+            ids = self._ids(entry)
+            ids.flags.writeable = False  # shared by later lookups
+            if self._decoded_postings + entry.count > CACHED_POSTINGS:
+                self._decoded.clear()
+                self._decoded_postings = 0
+            found = self._decoded[fieldname, btext] = [entry, ids, None]
+            self._decoded_postings += entry.count
+        return found
 
     def position_vectors(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """(ids, offsets, positions) of every posting of a term, or None without positions.
@@ -301,19 +318,13 @@ class PostingArrays:
         The positions are read in place when the file is mapped: use them, don't keep them.
         The ids and offsets (int64) are kept for the next lookups, and read-only.
         """
-        found = self._decoded.get((fieldname, btext))
-        if found is None:
-            entry = self._locate(fieldname, btext)
-            if entry is None or not entry.poscode:
-                return None
-            ids, offsets = self._ids(entry), self._offsets(entry)
-            ids.flags.writeable = offsets.flags.writeable = False  # shared by later lookups
-            if self._decoded_postings + entry.count > CACHED_POSTINGS:
-                self._decoded.clear()
-                self._decoded_postings = 0
-            found = self._decoded[fieldname, btext] = (entry, ids, offsets)
-            self._decoded_postings += entry.count
+        found = self._decode(fieldname, btext)
+        if found is None or not found[0].poscode:
+            return None
         entry, ids, offsets = found
+        if offsets is None:
+            offsets = found[2] = self._offsets(entry)
+            offsets.flags.writeable = False
         positions = self._vector(entry.positions_at, entry.npositions, _WIDTH_DTYPES[entry.poscode])
         return ids, offsets, positions
 
