@@ -36,7 +36,7 @@ from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
 from frsearch.analysis import FrenchAnalyzer, FrenchPositions
-from frsearch.codec import LeanMpWriter, LeanSegmentWriter, LeanW3Codec
+from frsearch.codec import ArrayCodec, LeanMpWriter, LeanSegmentWriter
 from frsearch.documents import (
     MAX_FILE_SIZE,
     SURROGATE_RE,
@@ -75,7 +75,7 @@ COMMIT_DOCS = 2000
 COMMIT_SECONDS = 30.0
 
 #: Bumped whenever what is written to disk changes; an index of another format must be rebuilt.
-FORMAT_VERSION = 4  # 4: author, date and pages (documents from PDF, Word...)
+FORMAT_VERSION = 4  # 4: postings only as the scorer's arrays; author, date and pages; legal references
 DEFAULT_INDEX_DIR = ".frsearch"
 META_FILE = "frsearch.json"
 INDEX_NAME = "MAIN"
@@ -382,7 +382,7 @@ class Index:
             if name == f"{INDEX_NAME}_WRITELOCK":
                 continue  # held by this process while it wipes
             if name == META_FILE or name.startswith((f"_{INDEX_NAME}_", f"{INDEX_NAME}_")) or (
-                name.endswith((".seg", ".trm", ".pst", ".vps", ".fln", ".sto", ".col", ".toc", ".tmp"))
+                name.endswith((".seg", ".trm", ".pst", ".fsp", ".vps", ".fln", ".sto", ".col", ".toc", ".tmp"))
             ):
                 if os.path.isdir(full):
                     shutil.rmtree(full)
@@ -625,7 +625,7 @@ class Index:
         copying each part into memory, which made opening a large index slow.
         """
         options: dict[str, Any] = {
-            "timeout": wait, "delay": 0.1, "codec": LeanW3Codec(), "compound": False,
+            "timeout": wait, "delay": 0.1, "codec": ArrayCodec(), "compound": False,
             "limitmb": WRITER_LIMIT_MB,
         }
         if procs > 1:

@@ -29,7 +29,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 import fnmatch
 import heapq
-from itertools import accumulate, compress, filterfalse, product, repeat
+from itertools import compress, filterfalse, product, repeat
 import math
 from operator import add, mul, truediv
 import os
@@ -39,8 +39,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from frsearch import spelling
@@ -794,13 +792,10 @@ class SearchOptions:
 
 
 class _TermData:
-    __slots__ = ("docs", "df", "values", "size")
+    __slots__ = ("docs", "df", "size")
 
-    def __init__(
-        self, docs: dict[str, dict[int, float]], values: dict[str, dict[int, bytes]] | None = None
-    ) -> None:
+    def __init__(self, docs: dict[str, dict[int, float]]) -> None:
         self.docs = docs  # field -> {docnum: term frequency}
-        self.values = values or {}  # field -> {docnum: encoded positions}, when read
         self.size = sum(len(p) for p in docs.values())
         self.df = len(set().union(*docs.values()))
 
@@ -1111,45 +1106,28 @@ class Engine:
         self._vector_scores = _Cache(MAX_CACHED_POSTINGS)  # the same, as arrays (word_vector)
         self._related = _Cache(MAX_CACHED_WORDS)  # (term, fields) -> related forms
 
-    def postings(
-        self, fieldname: str, term: str, values: dict[int, bytes] | None = None
-    ) -> dict[int, float]:
-        """{docnum: frequency} of a term in one field, deleted documents left out.
-
-        Segments with posting arrays (frsearch.postings) are read from them;
-        the others through Whoosh, keeping the encoded positions of each of
-        their postings in ``values`` when it is given.
-        """
+    def postings(self, fieldname: str, term: str) -> dict[int, float]:
+        """{docnum: frequency} of a term in one field, deleted documents left out."""
         out: dict[int, float] = {}
         btext = term if isinstance(term, bytes) else term.encode("utf-8")
         for (leaf, base), arrays in zip(self.leaves, self.posting_arrays()):
-            if arrays is not None:
-                found = arrays.postings(fieldname, btext)
-                if found is None:
-                    continue
-                ids, weights = found
-                docs: Any = map(base.__add__, ids) if base else ids
-                out.update(zip(docs, weights if weights is not None else repeat(1.0)))
-            else:
-                try:
-                    matcher = leaf.postings(fieldname, term)
-                except TermNotFound:
-                    continue
-                _read_postings(matcher, base, out, values)
+            found = arrays.postings(fieldname, btext)
+            if found is None:
+                continue
+            ids, weights = found
+            docs: Any = map(base.__add__, ids) if base else ids
+            out.update(zip(docs, weights if weights is not None else repeat(1.0)))
             if leaf.has_deletions():
                 for docnum in [d for d in out if d >= base and leaf.is_deleted(d - base)]:
                     del out[docnum]
         return out
 
     def posting_arrays(self) -> list[Any]:
-        """Each segment's posting arrays (None for a segment written without them)."""
+        """Each segment's posting arrays (frsearch.postings)."""
         if self._arrays is None:
             with self._lock:
                 if self._arrays is None:
-                    self._arrays = [
-                        open_arrays(getattr(leaf, "_storage", None), getattr(leaf, "_segment", None))
-                        for leaf, _base in self.leaves
-                    ]
+                    self._arrays = [open_arrays(leaf) for leaf, _base in self.leaves]
         return self._arrays
 
     def close(self) -> None:
@@ -1157,15 +1135,13 @@ class Engine:
         with self._lock:
             arrays, self._arrays = self._arrays, None
             for item in arrays or ():
-                if item is not None:
-                    item.close()
+                item.close()
 
     def term_data(self, term: str, fields: Sequence[str]) -> _TermData:
         key = (term, ",".join(fields))
         data = self._terms.get(key)
         if data is None:
-            values: dict[str, dict[int, bytes]] = {f: {} for f in fields}
-            data = _TermData({f: self.postings(f, term, values[f]) for f in fields}, values)
+            data = _TermData({f: self.postings(f, term) for f in fields})
             with self._lock:  # bounded by postings held, not by terms: common terms are large
                 self._terms.put(key, data, data.size)
         return data
@@ -1524,30 +1500,14 @@ class Engine:
         """Positions of a term in the given documents of one field, decoded for those only."""
         out: dict[int, list[int]] = {}
         btext = term.encode("utf-8")
-        others = False
         wanted = sorted(docnums)
         for (leaf, base), arrays in zip(self.leaves, self.posting_arrays()):
-            if arrays is None:
-                others = True
-                continue
             lo = bisect_left(wanted, base)
             hi = bisect_left(wanted, base + leaf.doc_count_all())
             if lo < hi:
                 local = [d - base for d in wanted[lo:hi]]
                 for d, positions in arrays.positions(fieldname, btext, local).items():
                     out[d + base] = positions
-        if others:  # segments without posting arrays: their values as Whoosh read them
-            encoded: dict[int, bytes] | None = None
-            for key in ((term, ",".join(FIELDS)), (term, fieldname)):
-                data = self._terms.get(key)
-                if data is not None and data.values.get(fieldname):
-                    encoded = data.values[fieldname]
-                    break
-            if encoded is None:  # not kept (the cache was emptied meanwhile): read it again
-                encoded = {}
-                self.postings(fieldname, term, encoded)
-            fmt = self.searcher.schema[fieldname].format
-            out.update((d, fmt.decode_positions(encoded[d])) for d in docnums if d in encoded)
         return out
 
     def evaluate(self, node: Any, ctx: "_Context") -> dict[int, float]:
@@ -1846,12 +1806,6 @@ class Engine:
     def _field_vectors(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers ascending, frequencies) of a term in one field, deleted ones left out."""
         arrays = self.posting_arrays()
-        if any(a is None for a in arrays):  # a segment without posting arrays: through Whoosh
-            postings = self.postings(fieldname, term)
-            ids = np.fromiter(postings, dtype=np.int64, count=len(postings))
-            tfs = np.fromiter(postings.values(), dtype=np.float64, count=len(postings))
-            order = np.argsort(ids, kind="stable")
-            return ids[order], tfs[order]
         btext = term.encode("utf-8")
         id_parts, tf_parts = [], []
         for (leaf, base), segment in zip(self.leaves, arrays):
@@ -1973,11 +1927,6 @@ class Engine:
             if lo == hi:
                 continue
             wanted = docs[lo:hi]
-            if arrays is None:  # a segment without posting arrays: its positions through Whoosh
-                found_positions = self.positions(fieldname, term, set(wanted.tolist()))
-                keys = [(d << 32) | p for d in sorted(found_positions) for p in found_positions[d]]
-                parts.append(np.array(keys, dtype=np.int64))
-                continue
             found = arrays.position_vectors(fieldname, btext)
             if found is None:
                 continue
@@ -2713,41 +2662,6 @@ def _column_bytes(column: Any, doc_count: int) -> bytes | None:
     except (AttributeError, OSError):
         return None
     return raw + bytes([column._default or 0]) * (doc_count - len(raw))
-
-
-def _read_postings(
-    matcher: Any, base: int, out: dict[int, float], values: dict[int, bytes] | None = None
-) -> None:
-    """Read a whole posting list into ``out``, a block at a time when the codec allows it.
-
-    W3 blocks hold delta-coded ids and minimised weights (None for all 1.0, one
-    number for all equal); they are expanded here with C-level iterators.
-    """
-    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
-        while matcher.is_active():
-            if matcher._data is None:
-                matcher._read_data()
-            deltas, weights = matcher._data[0], matcher._data[1]
-            ids: Any = accumulate(deltas)
-            if base:
-                ids = map(base.__add__, ids)
-            if values is not None and matcher._data[2]:
-                ids = list(ids)
-                values.update(zip(ids, matcher._data[2]))
-            if weights is None:
-                weights = repeat(1.0)
-            elif isinstance(weights, (int, float)):
-                weights = repeat(float(weights))
-            out.update(zip(ids, weights))
-            if matcher._lastblock:
-                break
-            matcher._next_block()
-        return
-    while matcher.is_active():
-        out[matcher.id() + base] = matcher.weight()
-        if values is not None and matcher.supports("positions"):
-            values[matcher.id() + base] = matcher.value()
-        matcher.next()
 
 
 # ---------------------------------------------------------------------------
