@@ -1,85 +1,189 @@
-"""Whoosh's W3 codec and writers with less per-posting overhead, for indexing speed.
+"""frsearch's Whoosh codec: postings written once, as the arrays queries read.
 
-At commit time Whoosh's field writer looks up the length of the document for
-every single posting and runs four type assertions per posting. This writer
-reads each field's lengths once and appends postings directly; the blocks it
-writes are the ones the stock writer writes (tests/test_codec.py checks that
-every posting, weight and position comes out the same). The codec object is
-pickled into each segment's table of contents entry, so this class's import
-path is part of the on-disk format.
+A segment keeps Whoosh's term dictionary (``.trm``), per-document columns and
+stored fields (W3Codec's), but its postings are written once, as the posting
+arrays of frsearch.postings (``.fsp``), instead of Whoosh's blocks of pickled,
+zlib-compressed lists. Each term's term info (its statistics, as W3Codec
+writes them) points at its entry. Whoosh's own readers are served from the
+arrays: its matchers (segment merging reads every posting through them),
+``doc_frequency``, ``frequency``, ``term_info``, lexicons and prefixes.
+
+The writers here also cut Whoosh's per-posting overhead when indexing. The
+codec object is pickled into each segment's table of contents entry, so this
+module's path and the class names are part of the on-disk format.
 """
 
 from __future__ import annotations
 
 import copyreg
 import pickle
+import struct
 from itertools import islice
 from typing import Any, Iterable, Iterator
 
 from whoosh import multiproc
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermsReader
+from whoosh.codec.base import FieldWriter
+from whoosh.codec.whoosh3 import W3Codec, W3TermInfo, W3TermsReader
 from whoosh.fields import TEXT
+from whoosh.filedb.filetables import OrderedHashWriter
+from whoosh.matching import ListMatcher
+from whoosh.reading import TermNotFound
+from whoosh.system import pack_ushort
 from whoosh.writing import PostingPool, SegmentWriter
 
 from frsearch import postings as posting_arrays
 from frsearch.analysis import FrenchPositions
+from frsearch.postings import DamagedArrays, PostingArrays
 
-__all__ = ["LeanMpWriter", "LeanSegmentWriter", "LeanW3Codec"]
+__all__ = ["ArrayCodec", "ArrayTermsReader", "LeanMpWriter", "LeanSegmentWriter"]
 
 #: Postings pickled together in a sort run (Whoosh pickles each posting on its own).
 RUN_CHUNK = 4096
+# A W3TermInfo that points into the postings file: its statistics, then offset and length.
+_TERM_INFO = struct.Struct("!BfIBBfIIqI")
 
 
-class LeanW3Codec(W3Codec):
-    """W3Codec whose field writer adds postings without per-posting lookups."""
+class ArrayCodec(W3Codec):
+    """W3Codec whose postings are frsearch's posting arrays (one ``.fsp`` file a segment)."""
 
-    def field_writer(self, storage: Any, segment: Any) -> "LeanFieldWriter":
-        return LeanFieldWriter(self, storage, segment)
+    def field_writer(self, storage: Any, segment: Any) -> "ArrayFieldWriter":
+        return ArrayFieldWriter(self, storage, segment)
 
-    def terms_reader(self, storage: Any, segment: Any) -> W3TermsReader:
-        # W3Codec.terms_reader with the term dictionary memory-mapped: looking up words and
-        # walking the terms of a prefix read it key by key.
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
+        raise NotImplementedError("ArrayCodec writes posting lists through its field writer")
+
+    def terms_reader(self, storage: Any, segment: Any) -> "ArrayTermsReader":
+        # The term dictionary and the postings memory-mapped: looking up words, walking the
+        # terms of a prefix and reading posting lists are slices.
         name = segment.make_filename(self.TERMS_EXT)
         length = storage.file_length(name)
         terms = posting_arrays.open_mapped(storage, name)
-        return W3TermsReader(self, terms, length, segment.open_file(storage, self.POSTS_EXT))
+        try:
+            postfile = posting_arrays.open_mapped(storage, segment.make_filename(posting_arrays.EXT))
+        except BaseException:
+            terms.close()
+            raise
+        try:
+            return ArrayTermsReader(self, terms, length, postfile, segment.doc_count_all())
+        except BaseException:
+            terms.close()
+            postfile.close()
+            raise
 
 
-class LeanFieldWriter(W3FieldWriter):
-    """Adds a sorted stream of postings the way Whoosh's FieldWriter does, with less overhead.
+class ArrayTermsReader(W3TermsReader):
+    """Whoosh's terms reader over the term dictionary, with postings read from the arrays."""
 
-    Every posting list is also written to the segment's posting arrays
-    (frsearch.postings), which queries read instead of Whoosh's blocks.
+    def __init__(self, codec: Any, dbfile: Any, length: int, postfile: Any, doc_count: int) -> None:
+        super().__init__(codec, dbfile, length, postfile)
+        name = getattr(postfile, "_name", None) or posting_arrays.EXT
+        if postfile.get(0, len(posting_arrays.MAGIC)) != posting_arrays.MAGIC:
+            raise DamagedArrays(f"{name} is not a posting arrays file")
+        #: What queries read (frsearch.search), and Whoosh's matchers too.
+        self.arrays = PostingArrays(self, postfile, doc_count, name)
+
+    def entry(self, fieldname: str, btext: bytes) -> tuple[int, int, int, int] | None:
+        """(offset, length, count, first document number) of a term's posting arrays, or None."""
+        try:
+            pos, length = self._range_for_key(fieldname, btext)
+        except KeyError:
+            return None
+        raw = self._dbfile.get(pos, _TERM_INFO.size)
+        if length != _TERM_INFO.size or len(raw) != _TERM_INFO.size:
+            raise DamagedArrays("the term dictionary has a bad term info")
+        flags, _w, df, _ml, _xl, _mw, minid, _maxid, offset, size = _TERM_INFO.unpack(raw)
+        if flags:
+            raise DamagedArrays("the term dictionary has a bad term info")
+        return offset, size, df, minid
+
+    def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> ListMatcher:
+        terminfo = self.term_info(fieldname, tbytes)
+        found = self.arrays.values(fieldname, tbytes)
+        if found is None:  # the term info was found a moment ago: the dictionary is damaged
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+        ids, weights, values = found
+        return ListMatcher(ids, weights, values, format_, scorer=scorer, term=(fieldname, tbytes), terminfo=terminfo)
+
+    def close(self) -> None:
+        self._tindex.close()
+        try:
+            self._postfile.close()
+        except BufferError:
+            # Arrays read in place are still held (by a caller's traceback, say): the
+            # map is released with the last of them.
+            pass
+
+
+class ArrayFieldWriter(FieldWriter):
+    """Writes each posting list once, as posting arrays, and its term info to the dictionary.
+
+    The term infos are W3Codec's (statistics for Whoosh's readers), pointing at the
+    arrays; postings are added from a sorted stream the way Whoosh's FieldWriter
+    adds them, without its per-posting calls and lookups.
     """
 
     def __init__(self, codec: Any, storage: Any, segment: Any) -> None:
-        super().__init__(codec, storage, segment)
-        self._arrays = posting_arrays.create_writer(storage, segment)
-        self._term_ids: list[int] = []
-        self._term_weights: list[float] = []
-        self._term_values: list[bytes] = []
+        self._tindex = OrderedHashWriter(segment.create_file(storage, codec.TERMS_EXT))
+        self._fieldmap: dict[str, int] = {}
+        self._tindex.extras["fieldmap"] = self._fieldmap
+        self._postfile = segment.create_file(storage, posting_arrays.EXT)
+        self._postfile.write(posting_arrays.MAGIC)
+        self._fieldname: str | None = None
+        self._prefix = b""
+        self._positions = False
+        self._btext = b""
+        self._ids: list[int] = []
+        self._weights: list[float] = []
+        self._values: list[bytes] = []
+        self._lengths: list[int] = []
+        self.is_closed = False
+
+    def start_field(self, fieldname: str, fieldobj: Any) -> None:
+        fieldid = self._fieldmap.setdefault(fieldname, len(self._fieldmap))
+        self._fieldname = fieldname
+        self._prefix = pack_ushort(fieldid)
+        self._positions = type(fieldobj.format) is FrenchPositions
 
     def start_term(self, btext: bytes) -> None:
-        super().start_term(btext)
-        self._term_ids = []
-        self._term_weights = []
-        self._term_values = []
+        self._btext = btext
+        self._ids = []
+        self._weights = []
+        self._values = []
+        self._lengths = []
 
     def add(self, docnum: int, weight: float, vbytes: bytes, length: int) -> None:
-        super().add(docnum, weight, vbytes, length)
-        self._term_ids.append(docnum)
-        self._term_weights.append(weight)
-        self._term_values.append(vbytes or b"")
+        self._ids.append(docnum)
+        self._weights.append(weight)
+        self._values.append(vbytes or b"")
+        self._lengths.append(length or 0)
 
     def finish_term(self) -> None:
-        super().finish_term()
-        values = self._term_values if type(self._format) is FrenchPositions else None
-        entry = posting_arrays.pack(self._term_ids, self._term_weights, values)
-        self._arrays.add(posting_arrays.key(self._fieldname, self._btext), entry)
+        ids, weights = self._ids, self._weights
+        if self._positions:
+            values = self._values
+        elif any(self._values):
+            raise ValueError(f"field {self._fieldname!r}: this codec keeps positions of FrenchPositions fields only")
+        else:
+            values = None
+        entry = posting_arrays.pack(ids, weights, values)
+        offset = self._postfile.tell()
+        self._postfile.write(entry)
+        # The statistics Whoosh's W3 writer keeps (lengths of 0 do not count).
+        info = W3TermInfo()
+        info._weight = float(sum(weights))
+        info._df = len(ids)
+        lengths = [n for n in self._lengths if n]
+        info._minlength = min(lengths) if lengths else None
+        info._maxlength = max(lengths) if lengths else 0
+        info._maxweight = max(weights)
+        info._minid, info._maxid = ids[0], ids[-1]
+        info.set_extent(offset, len(entry))
+        self._tindex.add(self._prefix + self._btext, info.to_bytes())
 
     def close(self) -> None:
-        super().close()
-        self._arrays.close()
+        self._tindex.close()
+        self._postfile.close()
+        self.is_closed = True
 
     def add_postings(self, schema: Any, lengths: Any, items: Iterable[tuple]) -> None:
         doc_count = lengths.doc_count_all() if lengths is not None else 0
@@ -87,16 +191,14 @@ class LeanFieldWriter(W3FieldWriter):
         last_field = None
         last_text = None
         table: list[int] = []
-        postwriter = None
-        term_ids: list[int] = []
-        term_weights: list[float] = []
-        term_values: list[bytes] = []
+        ids: list[int] = []
+        weights: list[float] = []
+        values: list[bytes] = []
+        term_lengths: list[int] = []
         for fieldname, btext, docnum, weight, value in items:
             if fieldname != last_field:
                 if last_text is not None:
                     self.finish_term()
-                if last_field is not None:
-                    self.finish_field()
                 self.start_field(fieldname, schema[fieldname])
                 last_field = fieldname
                 last_text = None
@@ -111,37 +213,13 @@ class LeanFieldWriter(W3FieldWriter):
                     self.finish_term()
                 self.start_term(btext)
                 last_text = btext
-                postwriter = self._postwriter
-                term_ids = self._term_ids
-                term_weights = self._term_weights
-                term_values = self._term_values
-            length = table[docnum] if docnum < len(table) else 0
-            if value is None:
-                value = b""
-            term_ids.append(docnum)
-            term_weights.append(weight)
-            term_values.append(value)
-            # What W3PostingsWriter.add_posting does, without its type assertions.
-            assert postwriter is not None
-            ids = postwriter._ids
-            if len(ids) >= postwriter._blocklimit:
-                postwriter._write_block()
-                ids = postwriter._ids
+                ids, weights, values, term_lengths = self._ids, self._weights, self._values, self._lengths
             ids.append(docnum)
-            postwriter._weights.append(weight)
-            if weight > postwriter._maxweight:
-                postwriter._maxweight = weight
-            if value:
-                postwriter._values.append(value)
-            if length:
-                if postwriter._minlength is None or length < postwriter._minlength:
-                    postwriter._minlength = length
-                if length > postwriter._maxlength:
-                    postwriter._maxlength = length
+            weights.append(weight)
+            values.append(value or b"")
+            term_lengths.append(table[docnum] if docnum < len(table) else 0)
         if last_text is not None:
             self.finish_term()
-        if last_field is not None:
-            self.finish_field()
 
 
 class LeanPostingPool(PostingPool):

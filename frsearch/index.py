@@ -26,7 +26,7 @@ from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
 from frsearch.analysis import FrenchAnalyzer, FrenchPositions
-from frsearch.codec import LeanMpWriter, LeanSegmentWriter, LeanW3Codec
+from frsearch.codec import ArrayCodec, LeanMpWriter, LeanSegmentWriter
 from frsearch.documents import (
     MAX_FILE_SIZE,
     SUPPORTED_SUFFIXES,
@@ -532,7 +532,7 @@ class Index:
         copying each part into memory, which made opening a large index slow.
         """
         options: dict[str, Any] = {
-            "timeout": wait, "delay": 0.1, "codec": LeanW3Codec(), "compound": False,
+            "timeout": wait, "delay": 0.1, "codec": ArrayCodec(), "compound": False,
             "limitmb": WRITER_LIMIT_MB,
         }
         if procs > 1:

@@ -1,25 +1,27 @@
-"""Posting arrays: a second copy of each segment's postings that Python reads at C speed.
+"""Posting arrays: how each segment's postings are stored, and how queries read them.
 
-Whoosh stores a posting list as blocks of pickled, zlib-compressed Python lists;
-reading one costs about half a microsecond a posting, which is most of a
-query's time on a large index. Each segment written by frsearch's codec also
-gets a ``.fsp`` file holding, for every (field, term), its document numbers,
-weights and positions as flat machine arrays: a posting list is read as numpy
-arrays, in place in the memory-mapped file, and the positions of some documents
-without decoding the others' (the plain-Python path of frsearch.search reads
-them as lists). Whoosh's files stay the index of record; a segment without the
-file (written by an older version) is read through Whoosh as before.
+frsearch's codec (frsearch.codec) writes every posting list once, in a segment's
+``.fsp`` file, as flat machine arrays that numpy reads with a few C calls: a
+posting list is read without decoding anything in Python, and the positions of
+some documents without the others'. Whoosh's term dictionary (``.trm``) finds a
+term's entry: its term info holds the document frequency, the first document
+number and where the entry lies in the ``.fsp`` file. Whoosh's own matchers
+(segment merging, for one) are served from the same arrays (codec.ArrayTermsReader).
 
-One hash-file entry per (field, term), keyed ``fieldname NUL termbytes``::
+The file starts with MAGIC; each entry is::
 
-    header     count, weight code, number of positions       (HEADER)
-    ids        count x uint32, segment document numbers, ascending
-    weights    count x WEIGHT_CODES[code] (nothing when every weight is 1)
-    offsets    (count + 1) x uint32 into the positions (nothing without positions)
-    positions  uint32, each posting's in turn
+    codes      2 bytes: id width | weight code << 4, position width | count width << 4
+    ids        (count - 1) x id width: each document number after the first, minus the first
+    weights    count x WEIGHT_CODES[weight code] (nothing when every weight is 1)
+    counts     count x count width: how many positions each posting has (nothing when
+               these are the weights, which is the rule for FrenchPositions)
+    positions  position width each, each posting's in turn, ascending within a posting
 
-Integers are little-endian. Positions are kept for fields whose format is
-FrenchPositions (title and body), whose values are a count and 32-bit positions.
+A width code is 0 (nothing stored), 1, 2 or 3 (1, 2 or 4 bytes a value): each array
+takes the narrowest type its largest value fits. An entry has positions when its
+position width is not 0; they are kept for fields whose format is FrenchPositions
+(title and body), whose values are a count and 32-bit positions. Integers are
+little-endian.
 """
 
 from __future__ import annotations
@@ -28,39 +30,121 @@ import mmap
 import os
 import struct
 from array import array
-from itertools import accumulate
-from typing import Any, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.filetables import FileFormatError, HashReader, HashWriter
 from whoosh.filedb.structfile import StructFile
 
 __all__ = [
-    "EXT", "DamagedArrays", "PostingArrays", "check_slices", "create_writer", "key", "open_arrays",
-    "open_mapped", "pack",
+    "EXT", "MAGIC", "DamagedArrays", "PostingArrays", "check_slices", "open_arrays", "open_mapped", "pack",
 ]
 
 #: File extension of a segment's posting arrays (Whoosh's cleanup removes it with the segment).
 EXT = ".fsp"
-MAGIC = b"FSP1"
-HEADER = struct.Struct("<IBI")
+MAGIC = b"FSP2"
 #: Weight array type codes; 0 means every weight is 1.0 and none is stored.
 WEIGHT_CODES = ("", "B", "H", "I", "d")
-_ITEMSIZE = [0] + [array(code).itemsize for code in WEIGHT_CODES[1:]]
-#: The same types for numpy, little-endian as stored.
-_DTYPES = (None, np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"), np.dtype("<f8"))
-_U32 = np.dtype("<u4")
-# Document numbers and offsets are stored little-endian; flipped on a big-endian machine.
+_WEIGHT_DTYPES = (None, np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"), np.dtype("<f8"))
+#: Integer array types by width code (0: none stored).
+_WIDTH_DTYPES = (None, np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))
+#: The same types for Python's array module (4 bytes for "I" on every platform numpy runs on).
+_TYPECODES = ("", "B", "H", "I")
+# Arrays are stored little-endian; flipped on a big-endian machine.
 _SWAP = struct.pack("=I", 1) != struct.pack("<I", 1)
+#: Postings whose decoded document numbers (and position offsets, once asked for) a segment
+#: keeps, 8 to 16 bytes each: a query reads the same terms again and again (scores, then
+#: phrases and proximity, then one snippet per hit), and decoding a list costs a pass over it.
+CACHED_POSTINGS = 1_000_000
+#: Posting lists shorter than this are packed without numpy (its per-call cost dominates there).
+SMALL_LIST = 48
 
 
 class DamagedArrays(ValueError):
     """A posting arrays file whose bytes do not hold what was written."""
 
 
-def key(fieldname: str, btext: bytes) -> bytes:
-    return fieldname.encode("utf-8") + b"\x00" + btext
+class EntryFinder(Protocol):
+    def entry(self, fieldname: str, btext: bytes) -> tuple[int, int, int, int] | None:
+        """(offset, length, count, first document number) of a term's entry, or None."""
+
+
+def _width(largest: int) -> int:
+    """The width code of the narrowest unsigned type that holds ``largest``."""
+    return 1 if largest < 1 << 8 else 2 if largest < 1 << 16 else 3
+
+
+def _narrow(values: np.ndarray, code: int) -> bytes:
+    return values.astype(_WIDTH_DTYPES[code]).tobytes() if code else b""
+
+
+def pack(ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes] | None) -> bytes:
+    """The entry of one posting list: ids ascending (at least one), one weight each, and with
+    ``values`` each posting's FrenchPositions value (a 4-byte count, then the positions)."""
+    count = len(ids)
+    if count < SMALL_LIST or count == 1:
+        return _pack_small(ids, weights, values)
+    wvec = np.asarray(weights, dtype=np.float64)
+    top = wvec.max()
+    if wvec.min() == 1.0 and top == 1.0:
+        wcode = 0
+    elif wvec.min() >= 0 and np.array_equal(wvec, np.floor(wvec)):
+        wcode = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 3 if top < 1 << 32 else 4
+    else:
+        wcode = 4
+    after = np.asarray(ids[1:], dtype=np.int64) - ids[0]
+    idcode = _width(int(after[-1]))
+    parts = [b"", _narrow(after, idcode)]
+    if wcode:
+        parts.append(wvec.astype(_WEIGHT_DTYPES[wcode]).tobytes())
+    poscode = ccode = 0
+    if values is not None:
+        counts = (np.fromiter(map(len, values), dtype=np.int64, count=count) - 4).clip(0) >> 2
+        positions = np.frombuffer(b"".join([v[4:] for v in values]), dtype="<u4")
+        poscode = _width(int(positions.max())) if len(positions) else 1
+        if not np.array_equal(counts, wvec):
+            ccode = _width(int(counts.max()))
+            parts.append(_narrow(counts, ccode))
+        parts.append(_narrow(positions, poscode))
+    parts[0] = bytes((idcode | wcode << 4, poscode | ccode << 4))
+    return b"".join(parts)
+
+
+def _pack_small(ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes] | None) -> bytes:
+    """pack() of a short posting list (most terms have a few postings), without numpy."""
+    distinct = set(weights)
+    wcode = 0
+    if distinct != {1.0}:
+        top = max(distinct)
+        if min(distinct) >= 0 and all(float(w).is_integer() for w in distinct):
+            wcode = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 3 if top < 1 << 32 else 4
+        else:
+            wcode = 4
+    idcode = 0
+    parts = [b"", b""]
+    if len(ids) > 1:
+        first = ids[0]
+        after = [i - first for i in ids[1:]]
+        idcode = _width(after[-1])
+        parts[1] = _tobytes(array(_TYPECODES[idcode], after))
+    if wcode == 4:
+        parts.append(_tobytes(array("d", weights)))
+    elif wcode:
+        parts.append(_tobytes(array(_TYPECODES[wcode], map(int, weights))))
+    poscode = ccode = 0
+    if values is not None:
+        counts = [max(0, len(v) - 4) >> 2 for v in values]
+        positions = array("I")
+        positions.frombytes(b"".join([v[4 : 4 + 4 * n] for v, n in zip(values, counts)]))
+        if _SWAP:
+            positions.byteswap()
+        poscode = _width(max(positions)) if positions else 1
+        if counts != list(weights):
+            ccode = _width(max(counts))
+            parts.append(_tobytes(array(_TYPECODES[ccode], counts)))
+        parts.append(positions.tobytes() if poscode == 3 and not _SWAP else _tobytes(array(_TYPECODES[poscode], positions)))
+    parts[0] = bytes((idcode | wcode << 4, poscode | ccode << 4))
+    return b"".join(parts)
 
 
 def _tobytes(values: array) -> bytes:
@@ -68,35 +152,6 @@ def _tobytes(values: array) -> bytes:
         values = array(values.typecode, values)
         values.byteswap()
     return values.tobytes()
-
-
-def pack(ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes] | None) -> bytes:
-    """The entry of one posting list: ids ascending, one weight each, and with ``values``
-    each posting's FrenchPositions value (a 4-byte count, then the positions)."""
-    count = len(ids)
-    code = 0
-    distinct = set(weights)
-    if not distinct <= {1.0}:
-        if all(float(w).is_integer() and w >= 0 for w in distinct):
-            top = max(distinct)
-            code = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 3 if top < 1 << 32 else 4
-        else:
-            code = 4
-    parts = [b"", _tobytes(array("I", ids))]
-    if code == 4:
-        parts.append(_tobytes(array("d", weights)))
-    elif code:
-        parts.append(_tobytes(array(WEIGHT_CODES[code], map(int, weights))))
-    npositions = 0
-    if values is not None:
-        blob = b"".join([v[4:] for v in values])  # stored little-endian, as the arrays
-        npositions = len(blob) // 4
-        if npositions:
-            lengths = [max(0, len(v) - 4) // 4 for v in values]
-            parts.append(_tobytes(array("I", accumulate(lengths, initial=0))))
-            parts.append(blob)
-    parts[0] = HEADER.pack(count, code, npositions)
-    return b"".join(parts)
 
 
 class _MappedFile(StructFile):
@@ -110,53 +165,119 @@ class _MappedFile(StructFile):
         return self._map[position : position + length]
 
     def vector(self, position: int, count: int, dtype: np.dtype) -> np.ndarray:
-        """``count`` values at ``position``, read in place (no copy; see PostingArrays.close)."""
-        if position + count * dtype.itemsize > len(self._map):
-            raise DamagedArrays(f"{self._name} is shorter than its entries say")
+        """``count`` values at ``position``, read in place (no copy)."""
         return np.frombuffer(self._map, dtype, count, position)
 
 
-class PostingArrays:
-    """The posting arrays of one segment, read on demand."""
+class _Entry:
+    """Where the arrays of one entry lie in the file."""
 
-    def __init__(self, reader: HashReader, doc_count: int, name: str = EXT) -> None:
-        self._reader = reader
-        self._file = reader.dbfile
+    __slots__ = ("count", "first", "idcode", "wcode", "poscode", "ccode", "ids_at", "weights_at",
+                 "counts_at", "positions_at", "npositions")
+
+    def __init__(self, codes: bytes, offset: int, length: int, count: int, first: int, name: str) -> None:
+        if len(codes) != 2 or count < 1:
+            raise DamagedArrays(f"{name} has a bad entry")
+        self.count, self.first = count, first
+        self.idcode, self.wcode = codes[0] & 15, codes[0] >> 4
+        self.poscode, self.ccode = codes[1] & 15, codes[1] >> 4
+        if self.idcode > 3 or self.wcode > 4 or self.poscode > 3 or self.ccode > 3 or (
+            self.ccode and not self.poscode
+        ) or (self.idcode == 0) != (count == 1):
+            raise DamagedArrays(f"{name} has a bad entry")
+        self.ids_at = offset + 2
+        self.weights_at = self.ids_at + _size(self.idcode) * (count - 1)
+        self.counts_at = self.weights_at + (_WEIGHT_DTYPES[self.wcode].itemsize if self.wcode else 0) * count
+        self.positions_at = self.counts_at + _size(self.ccode) * count
+        rest = offset + length - self.positions_at
+        self.npositions = 0
+        if self.poscode:
+            self.npositions, extra = divmod(rest, _size(self.poscode))
+        elif rest:
+            extra = rest
+        else:
+            extra = 0
+        if rest < 0 or extra:
+            raise DamagedArrays(f"{name} has a bad entry")
+
+
+def _size(code: int) -> int:
+    return 0 if not code else 1 << (code - 1)
+
+
+class PostingArrays:
+    """The posting arrays of one segment, read on demand.
+
+    ``finder`` finds a term's entry (the segment's term dictionary); ``dbfile``
+    is the ``.fsp`` file, memory-mapped when it is on disk. The files are the
+    finder's (a Whoosh terms reader) to close.
+    """
+
+    def __init__(self, finder: EntryFinder, dbfile: Any, doc_count: int, name: str = EXT) -> None:
+        self._finder = finder
+        self._file = dbfile
+        self._size = len(dbfile._map) if isinstance(dbfile, _MappedFile) else None
         self._doc_count = doc_count
         self._name = name
+        self._decoded: dict[tuple[str, bytes], list[Any]] = {}  # [entry, ids, offsets or None]
+        self._decoded_postings = 0
 
     def close(self) -> None:
-        # A damaged index may have had its files closed already (see index._close_files_left_open).
-        if not getattr(self._file, "is_closed", False):
-            try:
-                self._reader.close()
-            except BufferError:
-                # Arrays read in place are still held (by a caller's traceback, say): the
-                # map is released with the last of them.
-                pass
+        """Nothing to do: the files are the terms reader's (see ArrayTermsReader.close)."""
 
     def _vector(self, position: int, count: int, dtype: np.dtype) -> np.ndarray:
         """``count`` values of ``dtype`` at ``position``: in place when the file is mapped."""
-        if isinstance(self._file, _MappedFile):
+        if self._size is not None:
+            if position + count * dtype.itemsize > self._size:
+                raise DamagedArrays(f"{self._name} is shorter than its entries say")
             return self._file.vector(position, count, dtype)
-        return np.frombuffer(self._file.get(position, count * dtype.itemsize), dtype)
+        raw = self._file.get(position, count * dtype.itemsize)
+        if len(raw) != count * dtype.itemsize:
+            raise DamagedArrays(f"{self._name} is shorter than its entries say")
+        return np.frombuffer(raw, dtype)
 
-    def _locate(self, fieldname: str, btext: bytes) -> tuple[int, int, int, int] | None:
-        """(where the ids start, count, weight code, number of positions) of an entry, or None."""
-        try:
-            pos, length = self._reader.range_for_key(key(fieldname, btext))
-        except KeyError:
+    def _locate(self, fieldname: str, btext: bytes) -> _Entry | None:
+        found = self._finder.entry(fieldname, btext)
+        if found is None:
             return None
-        header = self._file.get(pos, HEADER.size)
-        if len(header) == HEADER.size:
-            count, code, npositions = HEADER.unpack(header)
-            if code < len(WEIGHT_CODES):
-                size = HEADER.size + (4 + _ITEMSIZE[code]) * count
-                if npositions:
-                    size += 4 * (count + 1) + 4 * npositions
-                if size == length and count <= self._doc_count:
-                    return pos + HEADER.size, count, code, npositions
-        raise DamagedArrays(f"{self._name} has a bad entry")
+        offset, length, count, first = found
+        if count > self._doc_count or offset < len(MAGIC) or (self._size is not None and offset + length > self._size):
+            raise DamagedArrays(f"{self._name} has a bad entry")
+        return _Entry(self._file.get(offset, 2), offset, length, count, first, self._name)
+
+    def _ids(self, entry: _Entry) -> np.ndarray:
+        """The document numbers of an entry, ascending (int64)."""
+        first = entry.first
+        ids = np.empty(entry.count, dtype=np.int64)
+        ids[0] = first
+        if entry.count > 1:
+            after = ids[1:]
+            after[:] = self._vector(entry.ids_at, entry.count - 1, _WIDTH_DTYPES[entry.idcode])
+            after += first
+        # Ascending as written: the last is the largest (only the last is checked, as a lookup
+        # should not cost a pass over every id).
+        if int(ids[-1]) >= self._doc_count:
+            raise DamagedArrays(f"{self._name} has a document number out of range")
+        return ids
+
+    def _weights(self, entry: _Entry) -> np.ndarray | None:
+        if not entry.wcode:
+            return None
+        return self._vector(entry.weights_at, entry.count, _WEIGHT_DTYPES[entry.wcode])
+
+    def _offsets(self, entry: _Entry) -> np.ndarray:
+        """Where each posting's positions start, and the end (count + 1 values, int64)."""
+        if entry.ccode:
+            counts = self._vector(entry.counts_at, entry.count, _WIDTH_DTYPES[entry.ccode])
+        elif entry.wcode:
+            counts = self._weights(entry)
+        else:
+            counts = np.ones(entry.count, dtype=np.int64)
+        offsets = np.zeros(entry.count + 1, dtype=np.int64)
+        np.cumsum(counts, dtype=np.int64, out=offsets[1:])
+        if offsets[-1] != entry.npositions:
+            raise DamagedArrays(f"{self._name} has bad position offsets")
+        return offsets
 
     def postings(self, fieldname: str, btext: bytes) -> tuple[list[int], list[float] | None] | None:
         """(document numbers, weights or None when all are 1.0) of a term, or None."""
@@ -167,65 +288,77 @@ class PostingArrays:
         return ids.tolist(), None if weights is None else weights.tolist()
 
     def vectors(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray | None] | None:
-        """As :meth:`postings`, as numpy arrays (weights in their stored integer or float type),
-        read in place when the file is mapped: use them, don't keep them."""
-        found = self._locate(fieldname, btext)
+        """As :meth:`postings`, as numpy arrays: ids int64 and read-only (kept for the next
+        lookups), weights in their stored integer or float type, read in place when the file
+        is mapped (use them, don't keep them)."""
+        found = self._decode(fieldname, btext)
         if found is None:
             return None
-        start, count, code, _npositions = found
-        ids = self._id_vector(start, count)
-        weights = None
-        if code:
-            weights = self._vector(start + 4 * count, count, _DTYPES[code])
-        return ids, weights
+        return found[1], self._weights(found[0])
+
+    def _decode(self, fieldname: str, btext: bytes) -> list[Any] | None:
+        """[entry, ids, offsets or None] of a term, kept for the next lookups, or None."""
+        found = self._decoded.get((fieldname, btext))
+        if found is None:
+            entry = self._locate(fieldname, btext)
+            if entry is None:
+                return None
+            ids = self._ids(entry)
+            ids.flags.writeable = False  # shared by later lookups
+            if self._decoded_postings + entry.count > CACHED_POSTINGS:
+                self._decoded.clear()
+                self._decoded_postings = 0
+            found = self._decoded[fieldname, btext] = [entry, ids, None]
+            self._decoded_postings += entry.count
+        return found
 
     def position_vectors(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """(ids, offsets, positions) of every posting of a term, or None without positions.
 
-        The arrays are read in place when the file is mapped: use them, don't keep them.
-        Only the first and last offsets are checked: a caller checks that the offsets
-        it uses ascend (check_slices), so a lookup does not cost a pass over them all.
+        The positions are read in place when the file is mapped: use them, don't keep them.
+        The ids and offsets (int64) are kept for the next lookups, and read-only.
         """
-        found = self._locate(fieldname, btext)
-        if found is None or not found[3]:
+        found = self._decode(fieldname, btext)
+        if found is None or not found[0].poscode:
             return None
-        start, count, code, npositions = found
-        offsets, positions_at = self._positions_at(start, count, code, npositions)
-        return self._id_vector(start, count), offsets, self._vector(positions_at, npositions, _U32)
-
-    def _id_vector(self, start: int, count: int) -> np.ndarray:
-        ids = self._vector(start, count, _U32)
-        if count and int(ids[-1]) >= self._doc_count:
-            raise DamagedArrays(f"{self._name} has a document number out of range")
-        return ids
-
-    def _positions_at(self, start: int, count: int, code: int, npositions: int) -> tuple[np.ndarray, int]:
-        """The offsets of an entry's positions (first and last checked), and where its
-        positions start."""
-        offsets_at = start + (4 + _ITEMSIZE[code]) * count
-        offsets = self._vector(offsets_at, count + 1, _U32)
-        if offsets[-1] != npositions or offsets[0] != 0:
-            raise DamagedArrays(f"{self._name} has bad position offsets")
-        return offsets, offsets_at + 4 * (count + 1)
+        entry, ids, offsets = found
+        if offsets is None:
+            offsets = found[2] = self._offsets(entry)
+            offsets.flags.writeable = False
+        positions = self._vector(entry.positions_at, entry.npositions, _WIDTH_DTYPES[entry.poscode])
+        return ids, offsets, positions
 
     def positions(self, fieldname: str, btext: bytes, wanted: Sequence[int]) -> dict[int, list[int]]:
-        """{segment docnum: positions} of a term for the ``wanted`` documents that have it
-        (only their positions are read)."""
-        found = self._locate(fieldname, btext)
-        if found is None or not found[3]:
+        """{segment docnum: positions} of a term for the ``wanted`` documents that have it."""
+        found = self.position_vectors(fieldname, btext)
+        if found is None:
             return {}
-        start, count, code, npositions = found
-        ids = self._id_vector(start, count)
-        offsets, positions_at = self._positions_at(start, count, code, npositions)
+        ids, offsets, positions = found
         out: dict[int, list[int]] = {}
         for docnum in wanted:
             i = int(ids.searchsorted(docnum))
-            if i < count and ids[i] == docnum:
-                lo, hi = int(offsets[i]), int(offsets[i + 1])
-                if not lo <= hi <= npositions:
-                    raise DamagedArrays(f"{self._name} has bad position offsets")
-                out[docnum] = self._vector(positions_at + 4 * lo, hi - lo, _U32).tolist()
+            if i < len(ids) and ids[i] == docnum:
+                out[docnum] = positions[offsets[i] : offsets[i + 1]].tolist()
         return out
+
+    def values(self, fieldname: str, btext: bytes) -> tuple[list[int], list[float], list[bytes] | None] | None:
+        """(ids, weights, FrenchPositions values or None) of a term, as Whoosh's writers gave
+        them (for Whoosh's matchers: segment merging, for one)."""
+        entry = self._locate(fieldname, btext)
+        if entry is None:
+            return None
+        ids = self._ids(entry)
+        weights = self._weights(entry)
+        weight_list = [1.0] * entry.count if weights is None else weights.astype(np.float64).tolist()
+        if not entry.poscode:
+            return ids.tolist(), weight_list, None
+        offsets = self._offsets(entry).tolist()
+        raw = self._vector(entry.positions_at, entry.npositions, _WIDTH_DTYPES[entry.poscode])
+        blob = raw.astype("<u4").tobytes()
+        values = [
+            (hi - lo).to_bytes(4, "big") + blob[4 * lo : 4 * hi] for lo, hi in zip(offsets, offsets[1:])
+        ]
+        return ids.tolist(), weight_list, values
 
 
 def check_slices(starts: np.ndarray, lengths: np.ndarray, size: int) -> None:
@@ -234,25 +367,15 @@ def check_slices(starts: np.ndarray, lengths: np.ndarray, size: int) -> None:
         raise DamagedArrays("a posting arrays file has bad position offsets")
 
 
-def open_arrays(storage: Any, segment: Any) -> PostingArrays | None:
-    """A segment's posting arrays, or None if it has none (written by an older version).
+def open_arrays(leaf: Any) -> PostingArrays:
+    """The posting arrays of a segment reader (its terms reader holds them).
 
-    DamagedArrays if the file is there but cannot be read as posting arrays.
+    DamagedArrays for a segment that has none: every segment frsearch writes has them.
     """
-    if storage is None or segment is None:
-        return None
-    name = segment.make_filename(EXT)
-    dbfile = None
-    try:
-        if not storage.file_exists(name):
-            return None
-        length = storage.file_length(name)
-        dbfile = open_mapped(storage, name)
-        return PostingArrays(HashReader(dbfile, length, magic=MAGIC), segment.doc_count_all(), name)
-    except (ValueError, EOFError, struct.error, FileFormatError) as exc:
-        if dbfile is not None:
-            dbfile.close()
-        raise DamagedArrays(f"{name} cannot be read: {exc}") from None
+    arrays = getattr(getattr(leaf, "_terms", None), "arrays", None)
+    if not isinstance(arrays, PostingArrays):
+        raise DamagedArrays(f"a segment has no posting arrays ({EXT})")
+    return arrays
 
 
 def open_mapped(storage: Any, name: str) -> StructFile:
@@ -262,7 +385,3 @@ def open_mapped(storage: Any, name: str) -> StructFile:
             if os.fstat(f.fileno()).st_size:
                 return _MappedFile(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), name)
     return storage.open_file(name)
-
-
-def create_writer(storage: Any, segment: Any) -> HashWriter:
-    return HashWriter(segment.create_file(storage, EXT), magic=MAGIC)

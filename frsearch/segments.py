@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from frsearch.postings import DamagedArrays, check_slices, open_arrays
+from frsearch.postings import check_slices, open_arrays
 from frsearch.query import FIELDS
 
 __all__ = ["NO_DOCS", "NO_SCORES", "BoundedCache", "Segments", "TermVectors", "followed_in_fields", "following", "intersect", "union"]
@@ -172,21 +172,11 @@ class Segments:
     # -- postings -----------------------------------------------------------------
 
     def posting_arrays(self) -> list[Any]:
-        """Each segment's posting arrays; a segment without them is damage."""
+        """Each segment's posting arrays (frsearch.postings; a segment without them is damage)."""
         if self._arrays is None:
             with self.lock:
                 if self._arrays is None:
-                    arrays = []
-                    for leaf, _base in self.leaves:
-                        segment = getattr(leaf, "_segment", None)
-                        found = open_arrays(getattr(leaf, "_storage", None), segment)
-                        if found is None:
-                            for item in arrays:
-                                item.close()
-                            name = segment.segment_id() if segment is not None else "a segment"
-                            raise DamagedArrays(f"{name} has no posting arrays")
-                        arrays.append(found)
-                    self._arrays = arrays
+                    self._arrays = [open_arrays(leaf) for leaf, _base in self.leaves]
         return self._arrays
 
     def close(self) -> None:

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: Bumped whenever what is written to disk changes; an index of another format must be rebuilt.
-FORMAT_VERSION = 4  # 4: author, date and pages (documents from PDF, Word...); legal references
+FORMAT_VERSION = 4  # 4: postings only as the scorer's arrays; author, date and pages; legal references
 META_FILE = "frsearch.json"
 INDEX_NAME = "MAIN"
 SEGMENT_FILE_RE = re.compile(rf"{INDEX_NAME}_[0-9a-z]+\.")
@@ -125,7 +125,7 @@ def wipe(path: str) -> None:
         if name == f"{INDEX_NAME}_WRITELOCK":
             continue  # held by this process while it wipes
         if name == META_FILE or name.startswith((f"_{INDEX_NAME}_", f"{INDEX_NAME}_")) or (
-            name.endswith((".seg", ".trm", ".pst", ".vps", ".fln", ".sto", ".col", ".toc", ".tmp"))
+            name.endswith((".seg", ".trm", ".pst", ".fsp", ".vps", ".fln", ".sto", ".col", ".toc", ".tmp"))
         ):
             if os.path.isdir(full):
                 shutil.rmtree(full)

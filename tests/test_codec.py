@@ -1,4 +1,8 @@
-"""The fast indexing path writes the same index as the straightforward one."""
+"""frsearch's codec: postings written once, as arrays, and Whoosh served from them.
+
+Whoosh's stock W3 codec is the reference: an index written with frsearch's codec
+gives Whoosh's readers (matchers, term statistics, lexicons) what the stock one does.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from whoosh.fields import TEXT
 from whoosh.filedb.filestore import RamStorage
 
 import frsearch
-from frsearch.codec import LeanSegmentWriter, LeanW3Codec
+from frsearch import postings
+from frsearch.codec import ArrayCodec, LeanSegmentWriter
 from frsearch.documents import read_document
 from frsearch.index import KIND_DOC, _fields_of, make_schema
 from frsearch.search import Engine
@@ -31,33 +36,117 @@ def sample_documents() -> list[frsearch.Document]:
     return docs
 
 
-def build(codec: W3Codec) -> object:
+def build(codec: W3Codec, compound: bool = True) -> object:
     ix = RamStorage().create_index(make_schema(), indexname="MAIN")
-    writer = ix.writer(codec=codec)
+    writer = ix.writer(codec=codec, compound=compound)
     for doc in sample_documents():
         writer.add_document(**_fields_of(doc, KIND_DOC))
     writer.commit()
     return ix
 
 
+def _info(info: object) -> tuple:
+    return tuple(getattr(info, name)() for name in (
+        "weight", "doc_frequency", "min_length", "max_length", "max_weight", "min_id", "max_id"))
+
+
 def dump(ix: object) -> list:
+    """Every posting, term statistic and field length, as Whoosh's readers give them."""
     out = []
     with ix.searcher() as searcher:
         reader = searcher.reader()
-        for field in ("title", "body"):
+        for field in ("id", "kind", "title", "body"):
             for term in reader.lexicon(field):
                 m = reader.postings(field, term)
-                postings = []
+                found = []
                 while m.is_active():
-                    postings.append((m.id(), m.weight(), tuple(m.value_as("positions"))))
+                    value = tuple(m.value_as("positions")) if field in ("title", "body") else m.value() or None
+                    found.append((m.id(), m.weight(), value))
                     m.next()
-                out.append((field, term, reader.doc_frequency(field, term), postings))
+                out.append((field, term, reader.doc_frequency(field, term), reader.frequency(field, term),
+                            _info(reader.term_info(field, term)), found))
+            out.append((field, list(reader.expand_prefix(field, "pr")), sorted(reader.terms_within(field, "chine", 1))))
+        for field in ("title", "body"):
             out.append((field, [reader.doc_field_length(d, field) for d in range(reader.doc_count_all())]))
     return out
 
 
-def test_lean_codec_writes_the_same_postings_and_lengths() -> None:
-    assert dump(build(LeanW3Codec())) == dump(build(W3Codec()))
+def test_array_codec_gives_whoosh_the_postings_and_statistics_of_the_stock_codec() -> None:
+    ours = dump(build(ArrayCodec()))
+    assert ours == dump(build(W3Codec()))
+    assert len(ours) > 1000
+
+
+def test_array_codec_writes_postings_once() -> None:
+    ix = build(ArrayCodec(), compound=False)
+    files = list(ix.storage.list())
+    assert any(name.endswith(postings.EXT) for name in files)
+    assert not any(name.endswith(W3Codec.POSTS_EXT) for name in files)  # no Whoosh blocks
+
+
+def test_merging_segments_reads_postings_from_the_arrays(tmp_path) -> None:
+    """Whoosh merges small segments at commit by reading every posting through the codec's
+    matchers: the merged index has the postings of one built in a single commit."""
+    docs = sample_documents()
+    with frsearch.Index(tmp_path / "merged") as merged:
+        for start in range(0, len(docs), 40):  # many small commits: Whoosh merges them
+            merged.add_documents(docs[start : start + 40])
+        merged.delete(docs[3].id)
+        merged.add_documents([docs[3]])  # deleted, then added again at the end
+        assert len(merged._ix._segments()) < len(docs) // 40
+        with frsearch.Index(tmp_path / "single") as single:
+            single.add_documents(docs)
+            assert by_id(merged) == by_id(single)
+            # (Scores differ: the merged index still counts the deleted copy in its statistics.)
+            for query in ["Lei Jun blacklist", '"liste noire"', "xiaomy~", "smart*"]:
+                a = {h.id for h in merged.search(query, limit=500)}
+                assert a == {h.id for h in single.search(query, limit=500)}, query
+                assert a, query
+
+
+def by_id(index: frsearch.Index) -> dict:
+    """{(field, term): {document id: (weight, positions)}} of the live documents."""
+    out: dict = {}
+    with index._ix.searcher() as searcher:
+        reader = searcher.reader()
+        ids = {d: fields["id"] for d, fields in reader.iter_docs()}
+        for field in ("title", "body"):
+            for term in reader.lexicon(field):
+                m = reader.postings(field, term)
+                while m.is_active():
+                    out.setdefault((field, term), {})[ids[m.id()]] = (m.weight(), tuple(m.value_as("positions")))
+                    m.next()
+    return out
+
+
+def test_a_segment_without_posting_arrays_is_damage() -> None:
+    """Every segment frsearch writes has posting arrays: one written by another codec is damage."""
+    with pytest.raises(postings.DamagedArrays):
+        Engine(build(W3Codec()).searcher()).search("Xiaomi")
+
+
+def test_an_index_whose_posting_arrays_are_gone_is_reported_as_damaged(tmp_path) -> None:
+    with frsearch.Index(tmp_path / "ix") as index:
+        index.add("a", "Titre", "Les États-Unis ont placé Xiaomi sur liste noire.")
+    for path in (tmp_path / "ix").glob("*" + postings.EXT):
+        path.unlink()
+    with pytest.raises(frsearch.IndexFormatError, match="damaged"):
+        with frsearch.Index.open(tmp_path / "ix") as index:
+            index.search("Xiaomi")
+
+
+def test_the_codec_refuses_values_it_would_not_keep() -> None:
+    """Only FrenchPositions values are kept: another format's values would be lost, so they
+    are refused rather than dropped."""
+    from whoosh.fields import Schema
+    from whoosh.formats import Characters
+
+    ix = RamStorage().create_index(Schema(text=TEXT(phrase=True)), indexname="MAIN")
+    ix.schema["text"].format = Characters()
+    writer = ix.writer(codec=ArrayCodec())
+    writer.add_document(text="des mots")
+    with pytest.raises(ValueError, match="positions"):
+        writer.commit()
 
 
 def test_lean_writer_spilling_many_sort_runs_writes_the_same_index() -> None:
@@ -65,7 +154,7 @@ def test_lean_writer_spilling_many_sort_runs_writes_the_same_index() -> None:
     # Whoosh merges at once, so runs are also merged into runs before the end.
     storage = PrivateTempRamStorage()
     ix = storage.create_index(make_schema(), indexname="MAIN")
-    writer = LeanSegmentWriter(ix, codec=LeanW3Codec(), limitmb=0.02)
+    writer = LeanSegmentWriter(ix, codec=ArrayCodec(), limitmb=0.02)
     for doc in sample_documents():
         writer.add_document(**_fields_of(doc, KIND_DOC))
     assert len(writer.pool.runs) > 128
@@ -89,17 +178,6 @@ def test_lean_writer_leaves_plain_text_fields_in_the_index_schema(tmp_path) -> N
         schema = index._ix.schema
         assert type(schema["title"]) is TEXT and type(schema["body"]) is TEXT
         assert [hit.id for hit in index.search("etats unis")] == ["a"]
-
-
-def test_lean_codec_gives_the_hits_and_stock_whooshs_segments_are_damage() -> None:
-    from frsearch.postings import DamagedArrays
-
-    queries = ["Lei Jun blacklist", "etats unis", '"liste noire"', "Xiaomi SAUF Facebook", "smart*"]
-    fast, simple = Engine(build(LeanW3Codec()).searcher()), Engine(build(W3Codec()).searcher())
-    for query in queries:
-        assert fast.search(query, limit=50).total, query
-        with pytest.raises(DamagedArrays):  # segments without posting arrays: not ours
-            simple.search(query, limit=50)
 
 
 def test_parallel_build_gives_the_same_hits(tmp_path, monkeypatch) -> None:

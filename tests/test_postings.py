@@ -1,4 +1,4 @@
-"""Posting arrays: the second copy of each segment's postings that queries read."""
+"""Posting arrays: each segment's postings, as the arrays queries read."""
 
 from __future__ import annotations
 
@@ -11,25 +11,25 @@ import pytest
 import frsearch
 from frsearch import postings
 from frsearch.analysis import FrenchPositions
-from frsearch.search import Engine
 from tests.conftest import SEEDS
 
 
-class _Reader:
-    """A stand-in for a hash file reader over one entry."""
+class _Finder:
+    """A stand-in for the term dictionary, over one entry of the term ``body:mot``."""
 
-    def __init__(self, entry: bytes) -> None:
-        from whoosh.filedb.structfile import BufferFile
+    def __init__(self, entry: bytes, count: int, first: int) -> None:
+        self.found = (len(postings.MAGIC), len(entry), count, first)
 
-        self.dbfile = BufferFile(entry)
+    def entry(self, fieldname: str, btext: bytes) -> tuple[int, int, int, int] | None:
+        return self.found if (fieldname, btext) == ("body", b"mot") else None
 
-    def range_for_key(self, key: bytes) -> tuple[int, int]:
-        if key != postings.key("body", b"mot"):
-            raise KeyError(key)
-        return 0, len(self.dbfile._buf)
 
-    def close(self) -> None:
-        pass
+def _arrays(entry: bytes, ids: list[int], doc_count: int, file: bytes | None = None) -> postings.PostingArrays:
+    """Posting arrays over a file holding one entry (``file``: the file's bytes, if not these)."""
+    from whoosh.filedb.structfile import BufferFile
+
+    data = postings.MAGIC + entry if file is None else file
+    return postings.PostingArrays(_Finder(entry, len(ids), ids[0]), BufferFile(data), doc_count)
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_an_entry_gives_back_ids_weights_and_positions(weights: list[float]) -> 
     positions = [[1, 2], [], list(range(5, 300_000, 1000))]
     fmt = FrenchPositions()
     entry = postings.pack(ids, weights, [fmt.encode(p) for p in positions])
-    arrays = postings.PostingArrays(_Reader(entry), 4_000_000_001)  # type: ignore[arg-type]
+    arrays = _arrays(entry, ids, 4_000_000_001)
     found = arrays.postings("body", b"mot")
     assert found is not None
     got_ids, got_weights = found
@@ -57,13 +57,15 @@ def test_an_entry_gives_back_ids_weights_and_positions(weights: list[float]) -> 
     vectors = arrays.vectors("body", b"mot")
     assert vectors is not None and vectors[0].tolist() == ids
     assert (vectors[1].tolist() if vectors[1] is not None else [1.0] * 3) == weights
+    # What Whoosh's matchers are given (segment merging reads every posting through them).
+    assert arrays.values("body", b"mot") == (ids, weights, [fmt.encode(p) for p in positions])
     assert arrays.postings("body", b"autre") is None
     assert arrays.positions("title", b"mot", ids) == {}
 
 
 def test_an_entry_without_positions() -> None:
     entry = postings.pack([3, 4], [1.0, 1.0], None)
-    arrays = postings.PostingArrays(_Reader(entry), 5)  # type: ignore[arg-type]
+    arrays = _arrays(entry, [3, 4], 5)
     assert arrays.postings("body", b"mot") == ([3, 4], None)
     assert arrays.positions("body", b"mot", [3]) == {}
     assert arrays.position_vectors("body", b"mot") is None
@@ -113,37 +115,44 @@ def test_merged_segments_with_deletions_have_arrays_equal_to_whoosh_postings() -
     assert "b1-2" not in {hit.id for hit in index.search("Xiaomi", limit=100)}
 
 
-def test_a_segment_without_posting_arrays_is_damage(
-    seed_index: frsearch.Index, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import frsearch.segments
-
-    searcher = seed_index.engine().searcher
-    assert Engine(searcher).search("Lei Jun blacklist").total
-    monkeypatch.setattr(frsearch.segments, "open_arrays", lambda storage, segment: None)
-    with pytest.raises(postings.DamagedArrays):
-        Engine(searcher).search("Lei Jun blacklist")
+@pytest.mark.parametrize("count", [1, 2, 40, 300, 70_000])
+def test_each_array_takes_the_narrowest_type_its_values_fit(count: int) -> None:
+    fmt = FrenchPositions()
+    ids = [2 * i + i % 2 for i in range(count)]  # ascending, at most 3 apart
+    positions = [[i % 7, 300 + i % 11] if i % 5 else [70_000] for i in range(count)]
+    weights = [float(len(p)) for p in positions]
+    entry = postings.pack(ids, weights, [fmt.encode(p) for p in positions])
+    arrays = _arrays(entry, ids, ids[-1] + 1)
+    assert arrays.values("body", b"mot") == (ids, weights, [fmt.encode(p) for p in positions])
+    # 2 bytes of codes; the ids after the first, less the first, in 1, 2 or 4 bytes each; weights
+    # of 1 or 2 in 1 byte (none when all are 1); the counts are the weights, so not stored;
+    # positions up to 70,000 in 4 bytes.
+    npositions = sum(map(len, positions))
+    weight_bytes = count if set(weights) != {1.0} else 0
+    id_size = 1 if ids[-1] - ids[0] < 256 else 2 if ids[-1] - ids[0] < 65536 else 4
+    assert len(entry) == 2 + id_size * (count - 1) + weight_bytes + 4 * npositions
+    small = postings.pack(ids, weights, [fmt.encode([p % 200 for p in ps]) for ps in positions])
+    assert len(small) == 2 + id_size * (count - 1) + weight_bytes + npositions
 
 
 def test_a_bad_entry_is_damage_not_a_wrong_answer() -> None:
     fmt = FrenchPositions()
-    entry = postings.pack([1, 5], [1.0, 2.0], [fmt.encode([3]), fmt.encode([0, 9])])
+    ids = [1, 5]
+    entry = postings.pack(ids, [1.0, 2.0], [fmt.encode([3]), fmt.encode([0, 9])])
     with pytest.raises(postings.DamagedArrays):  # a document number beyond the segment
-        postings.PostingArrays(_Reader(entry), 5).postings("body", b"mot")  # type: ignore[arg-type]
-    with pytest.raises(postings.DamagedArrays):  # a count that does not fit the entry
-        postings.PostingArrays(_Reader(entry[:-1]), 10).postings("body", b"mot")  # type: ignore[arg-type]
-    garbled = entry[:-16] + b"\xff\xff\xff\x00" + entry[-12:]  # the last position offset
+        _arrays(entry, ids, 5).postings("body", b"mot")
+    with pytest.raises(postings.DamagedArrays):  # an entry shorter than its arrays
+        _arrays(entry[:-1], ids, 10).positions("body", b"mot", [1])
+    with pytest.raises(postings.DamagedArrays):  # a file shorter than the entry
+        _arrays(entry, ids, 10, postings.MAGIC + entry[:-1]).positions("body", b"mot", [1])
+    garbled = entry[:3] + b"\x07" + entry[4:]  # the second weight, so positions do not add up
     with pytest.raises(postings.DamagedArrays):
-        postings.PostingArrays(_Reader(garbled), 10).positions("body", b"mot", [1])  # type: ignore[arg-type]
-    # A middle offset past the positions: position_vectors leaves it to the slices' check.
-    garbled = entry[:-20] + b"\x07\x00\x00\x00" + entry[-16:]
-    found = postings.PostingArrays(_Reader(garbled), 10).position_vectors("body", b"mot")  # type: ignore[arg-type]
-    assert found is not None
-    _ids, offsets, positions = found
-    starts = offsets[:-1].astype(np.int64)
-    with pytest.raises(postings.DamagedArrays):
-        postings.check_slices(starts, offsets[1:].astype(np.int64) - starts, len(positions))
-    postings.check_slices(starts[:1], np.array([1]), len(positions))  # the first slice is sound
+        _arrays(garbled, ids, 10).positions("body", b"mot", [1])
+    with pytest.raises(postings.DamagedArrays):  # an unknown type code
+        _arrays(b"\x0f" + entry[1:], ids, 10).postings("body", b"mot")
+    with pytest.raises(postings.DamagedArrays):  # more postings than documents
+        _arrays(entry, [1, 5, 6, 7, 8, 9], 5).postings("body", b"mot")
+    assert _arrays(entry, ids, 10).positions("body", b"mot", [1, 5]) == {1: [3], 5: [0, 9]}
 
 
 def _sentence_corpus(count: int) -> list[dict[str, str]]:

@@ -253,7 +253,7 @@ def test_debris_of_killed_runs_does_not_block_the_next_run(tmp_path: Path) -> No
     gen = int(re.findall(r"\d+", toc)[0])
     (where / f"_{INDEX_NAME}_{gen + 1}.toc.{time.time()}").write_bytes(b"\x00\x01partial")
     (where / f"{INDEX_NAME}_deadbeef00000000.seg").write_bytes(b"partial segment")
-    (where / f"{INDEX_NAME}_deadbeef00000000.pst").write_bytes(b"partial postings")
+    (where / f"{INDEX_NAME}_deadbeef00000000.fsp").write_bytes(b"partial postings")
     (where / f"{INDEX_NAME}.tmp").mkdir()
     (where / f"{META_FILE}.tmp").write_text('{"form')
     with frsearch.Index.open(where) as index:

@@ -96,12 +96,12 @@ def write_meta(text: str) -> Callable[[Path], None]:
 
 
 DAMAGE = {
-    # A segment is a set of files: postings (.pst), term dictionary (.trm), columns (.col),
-    # and frsearch's posting arrays (.fsp), which queries read instead of Whoosh's postings.
-    "postings truncated to half": truncate(".pst", 0.5),
+    # A segment is a set of files: term dictionary (.trm), columns (.col) and postings, which
+    # frsearch's codec writes as posting arrays (.fsp).
+    "posting arrays emptied": truncate(".fsp", 0),
     "term dictionary truncated to 100 bytes": truncate(".trm", 100),
     "stored fields truncated to nothing": truncate("._stored.col", 0),
-    "postings deleted": delete(".pst"),
+    "posting arrays of another format": garble(".fsp", 0.0, 4),
     "posting arrays truncated to half": truncate(".fsp", 0.5),
     "posting arrays deleted": delete(".fsp"),
     "term dictionary deleted": delete(".trm"),
@@ -137,8 +137,7 @@ def assert_rebuild_error(result: object) -> None:
     assert result.stdout == ""  # type: ignore[attr-defined]
 
 
-# Damage that only queries read (``stats`` and an incremental ``index`` do not open the
-# posting arrays).
+# Damage that only queries read (``stats`` and an incremental ``index`` do not read posting lists).
 QUERY_DAMAGE = {
     "posting arrays garbled": garble(".fsp"),
     "posting arrays garbled near the start": garble(".fsp", 0.0, 4096),
@@ -177,7 +176,7 @@ def test_damage_gives_one_error_line_with_the_rebuild_hint(
 
 
 def test_damage_message_in_a_real_process(pristine: Path, tmp_path: Path) -> None:
-    where = damaged_copy(pristine, tmp_path, DAMAGE["postings truncated to half"])
+    where = damaged_copy(pristine, tmp_path, DAMAGE["posting arrays truncated to half"])
     done = run_cli("query", "--index", str(where), "Singapour")
     assert done.returncode == 2
     assert done.stderr.decode().splitlines()[1] == REBUILD_HINT
@@ -193,7 +192,7 @@ def test_random_corruption_never_escapes_as_another_error(seed: int, pristine: P
     rnd = random.Random(seed)
 
     def damage(where: Path) -> None:
-        path = _only(where, rnd.choice((".pst", ".fsp", ".trm", "._stored.col")))
+        path = _only(where, rnd.choice((".fsp", ".fsp", ".trm", "._stored.col")))
         data = bytearray(path.read_bytes())
         for _ in range(rnd.choice((1, 4, 32))):
             at = rnd.randrange(len(data))
