@@ -331,9 +331,14 @@ class Index:
         return found
 
     def _reading(self, action: Callable[[], Any]) -> Any:
-        """Run ``action`` (which reads the index); damaged files become IndexFormatError."""
+        """Run ``action`` (which reads the index); damaged files become IndexFormatError.
+
+        Under the index's lock: a thread that sees a new commit replaces (and closes)
+        the searcher, which must not happen while another thread still reads it.
+        """
         try:
-            return action()
+            with self._lock:
+                return action()
         except Exception as exc:
             damage = self._damage(exc)
             if damage is None:

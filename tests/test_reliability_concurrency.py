@@ -213,3 +213,38 @@ def test_a_long_lived_index_forgets_documents_deleted_by_later_commits(tmp_path:
     assert gone not in {hit.id for hit in index.search("gouvernement OR réforme OR le OR grève", limit=10)}
     assert len(index) == 2
     index.close()
+
+
+def test_threads_searching_one_index_while_another_commits(tmp_path: Path) -> None:
+    """Threads share one Index while commits arrive: a thread that sees a new commit replaces
+    the searcher, never while another still reads it (that was a false 'damaged' error)."""
+    where = tmp_path / "idx"
+    with frsearch.Index(where) as writer_index:
+        writer_index.add_documents(
+            {"id": f"d{i}", "title": f"Montagne {i}", "body": "La montagne et la mer. " * 40} for i in range(200)
+        )
+        shared = frsearch.Index.open(where)
+        errors: list[BaseException] = []
+        done = threading.Event()
+
+        def search() -> None:
+            while not done.is_set():
+                try:
+                    assert shared.search("montagne mer", limit=20).total >= 200
+                    shared.get("d1")
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+                    return
+
+        threads = [threading.Thread(target=search) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        try:
+            for i in range(30):
+                writer_index.add(f"new{i}", "Montagne", "Encore la montagne et la mer.")
+        finally:
+            done.set()
+            for thread in threads:
+                thread.join(timeout=60)
+        shared.close()
+    assert not errors, errors[0]
