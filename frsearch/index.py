@@ -330,15 +330,25 @@ class Index:
             self._damaged = True
         return found
 
-    def _reading(self, action: Callable[[], Any]) -> Any:
+    def _reading(self, action: Callable[[], Any], *, retry: bool = False) -> Any:
         """Run ``action`` (which reads the index); damaged files become IndexFormatError.
 
         Under the index's lock: a thread that sees a new commit replaces (and closes)
         the searcher, which must not happen while another thread still reads it.
+        A searcher opens some files only when first needed; a commit made since it
+        opened may have merged those away. So a read that fails on a searcher that
+        is no longer up to date is, with ``retry`` (reads only), run once more on
+        the latest commit before its failure counts as damage.
         """
         try:
             with self._lock:
-                return action()
+                try:
+                    return action()
+                except Exception:
+                    if not (retry and self._outdated()):
+                        raise
+                    self._reopen()
+                    return action()
         except Exception as exc:
             damage = self._damage(exc)
             if damage is None:
@@ -348,25 +358,35 @@ class Index:
 
     # -- reading -----------------------------------------------------------
 
+    def _outdated(self) -> bool:
+        """Whether a commit was made since the current searcher opened."""
+        try:
+            return self._searcher is not None and not self._searcher.up_to_date()
+        except Exception:
+            return True
+
+    def _reopen(self) -> None:
+        """Drop the current searcher (and its engine); the next read opens the latest commit."""
+        stale, self._searcher = self._searcher, None
+        self._drop_engine()
+        if stale is not None:
+            try:
+                stale.close()
+            except Exception:
+                pass
+
     def _current_searcher(self) -> Any:
         """The Whoosh searcher on the latest commit, reopened when the index changed."""
         with self._lock:
+            if self._outdated():
+                # A new searcher, not Searcher.refresh(): refresh() keeps the reader of
+                # every segment it already had, with the deletions it had then, so
+                # documents deleted by a later commit would still be found.
+                self._reopen()
             if self._searcher is None:
                 self._check_segments(self._ix)
                 self._searcher = self._ix.searcher()
                 self._drop_engine()
-            elif not self._searcher.up_to_date():
-                self._check_segments(self._ix)
-                # A new searcher, not Searcher.refresh(): refresh() keeps the reader of
-                # every segment it already had, with the deletions it had then, so
-                # documents deleted by a later commit would still be found.
-                fresh = self._ix.searcher()
-                stale, self._searcher = self._searcher, fresh
-                self._drop_engine()
-                try:
-                    stale.close()
-                except Exception:
-                    pass
             return self._searcher
 
     def _drop_engine(self) -> None:
@@ -409,7 +429,7 @@ class Index:
 
     def doc_count(self) -> int:
         """Number of documents in the index."""
-        return int(self._reading(self._ix.doc_count))
+        return int(self._reading(self._ix.doc_count, retry=True))
 
     def search(self, query: str, limit: int = 10, **options: Any) -> Any:
         """Search with frsearch's query syntax; returns a SearchResults of Hit objects.
@@ -417,7 +437,7 @@ class Index:
         See :func:`frsearch.search.Engine.search` for the options. A damaged
         index raises IndexFormatError, also when the damage only shows now.
         """
-        results = self._reading(lambda: self.engine().search(query, limit=limit, **options))
+        results = self._reading(lambda: self.engine().search(query, limit=limit, **options), retry=True)
         for hit in results:
             hit.id = _decode_key(hit.id)
             if hit.path is not None:
@@ -426,7 +446,7 @@ class Index:
 
     def stats(self) -> dict[str, Any]:
         """Documents, distinct terms, size on disk, last update, path and versions."""
-        return dict(self._reading(self._stats))
+        return dict(self._reading(self._stats, retry=True))
 
     def _stats(self) -> dict[str, Any]:
         from frsearch._version import __version__
@@ -464,7 +484,7 @@ class Index:
             docnum = searcher.document_number(id=_encode_key(doc_id))
             return None if docnum is None else dict(searcher.stored_fields(docnum))
 
-        stored = self._reading(read)
+        stored = self._reading(read, retry=True)
         if stored is not None:
             stored["id"] = _decode_key(stored["id"])
             if stored.get("path") is not None:
@@ -473,12 +493,16 @@ class Index:
 
     def ids(self) -> Iterator[str]:
         """The ids of all documents."""
-        stored = self._reading(lambda: [s["id"] for _n, s in self._current_searcher().reader().iter_docs()])
+        stored = self._reading(
+            lambda: [s["id"] for _n, s in self._current_searcher().reader().iter_docs()], retry=True
+        )
         return iter([_decode_key(doc_id) for doc_id in stored])
 
     def documents(self) -> Iterator[dict[str, Any]]:
         """The stored fields of every document (as :meth:`get` gives them), in index order."""
-        stored = self._reading(lambda: [dict(s) for _n, s in self._current_searcher().reader().iter_docs()])
+        stored = self._reading(
+            lambda: [dict(s) for _n, s in self._current_searcher().reader().iter_docs()], retry=True
+        )
         for fields in stored:
             fields["id"] = _decode_key(fields["id"])
             if fields.get("path") is not None:
