@@ -8,13 +8,10 @@ contents atomically: a run that is killed leaves the last committed index.
 
 from __future__ import annotations
 
-import errno
 import os
-import stat as statmod
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from whoosh import index as whoosh_index
@@ -23,29 +20,21 @@ from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.util.filelock import try_for
-from whoosh.writing import CLEAR
 
 from frsearch.analysis import FrenchAnalyzer, FrenchPositions
 from frsearch.codec import ArrayCodec, LeanMpWriter, LeanSegmentWriter
-from frsearch.documents import (
-    MAX_FILE_SIZE,
-    SUPPORTED_SUFFIXES,
-    Document,
-    SkippedFile,
-    read_document,
-    too_large,
-)
+from frsearch.documents import MAX_FILE_SIZE, Document
 from frsearch.errors import (
     DocumentError,
     FrsearchError,
     IndexFormatError,
     IndexLockedError,
     IndexNotFoundError,
-    PathError,
 )
-from frsearch import store
+from frsearch import store, sync
 from frsearch.storage import PrivateTempRamStorage
 from frsearch.store import FORMAT_VERSION, INDEX_NAME, META_FILE, decode_key as _decode_key, encode_key as _encode_key
+from frsearch.sync import SyncReport, _signature, check_paths
 
 if TYPE_CHECKING:
     from frsearch.ranking import SearchOptions
@@ -61,11 +50,6 @@ PARALLEL_BATCH = 256
 #: the 121 MB benchmark build (two writer processes) peaks at 780 MiB instead of 941 MiB,
 #: for 2-3 % more time (sort runs are cheap to spill since LeanPostingPool).
 WRITER_LIMIT_MB = 64
-
-#: A folder sync commits every this many written documents, or every COMMIT_SECONDS, so that an
-#: interrupted first run keeps what it finished and a re-run resumes from there.
-COMMIT_DOCS = 2000
-COMMIT_SECONDS = 30.0
 
 DEFAULT_INDEX_DIR = ".frsearch"
 KIND_FILE = "file"
@@ -116,46 +100,6 @@ def make_schema() -> Schema:
         # Same postings as the analyzer gives, computed without Token objects.
         schema[name].format = FrenchPositions(field_boost=schema[name].format.field_boost)
     return schema
-
-
-@dataclass
-class SyncReport:
-    """What one ``index`` run did."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    skipped: list[SkippedFile] = field(default_factory=list)
-    seconds: float = 0.0
-    #: Files of types frsearch does not read, found in the folders: extension -> paths.
-    not_read: dict[str, list[str]] = field(default_factory=dict)
-
-    def summary(self) -> str:
-        text = (
-            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
-            f"{self.unchanged} unchanged, {len(self.skipped)} skipped"
-        )
-        if self.not_read:
-            counts = sorted(self.not_read.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-            total = sum(len(paths) for paths in self.not_read.values())
-            text += f", {total} not read: " + ", ".join(f"{len(v)} {k}" for k, v in counts)
-        return text
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "removed": self.removed,
-            "unchanged": self.unchanged,
-            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
-            "not_read": {ext: len(paths) for ext, paths in sorted(self.not_read.items())},
-            "seconds": round(self.seconds, 3),
-        }
-
-
-def _signature(st: os.stat_result) -> str:
-    return f"{st.st_mtime_ns} {st.st_size}"
 
 
 class Index:
@@ -511,22 +455,7 @@ class Index:
 
     def files(self) -> list[dict[str, Any]]:
         """The indexed files, by path: path, title, size, mtime, pages (PDF) and metadata fields."""
-        rows = []
-        for stored in self.documents():
-            if stored.get("kind") != KIND_FILE:
-                continue
-            row: dict[str, Any] = {
-                "path": stored.get("path") or stored["id"],
-                "title": stored.get("title") or "",
-                "size": stored.get("size"),
-                "mtime": stored.get("mtime"),
-            }
-            if stored.get("pages"):
-                row["pages"] = len(stored["pages"])
-            if stored.get("fields"):
-                row["fields"] = stored["fields"]
-            rows.append(row)
-        return sorted(rows, key=lambda r: r["path"])
+        return sync.files(self)
 
     def drop(self, paths: Sequence[str | os.PathLike[str]], *, wait: float = 0.0) -> list[str]:
         """Remove files (or every file under folders) from the index, not from the disk.
@@ -534,23 +463,7 @@ class Index:
         Returns the paths removed, as they were indexed. The files come back at the
         next ``index_paths`` of a folder that holds them.
         """
-        wanted = [os.path.abspath(os.fspath(p)) for p in paths]
-        writer = self._writer(wait)
-        try:
-            known = self._reading(lambda: self._known_files(writer))
-            removed = []
-            for key, (shown, _sig) in sorted(known.items()):
-                if any(key == w or key.startswith(w.rstrip(os.sep) + os.sep) for w in wanted):
-                    writer.delete_by_term("id", _encode_key(key))
-                    removed.append(shown)
-            if removed:
-                self._commit(writer)
-            else:
-                _abort(writer)
-        except BaseException:
-            _abort(writer)
-            raise
-        return removed
+        return sync.drop(self, paths, wait=wait)
 
     # -- writing -----------------------------------------------------------
 
@@ -705,168 +618,7 @@ class Index:
         removed. ``rebuild`` discards the whole index first, in the same commit.
         ``progress(done, total)`` is called as files are processed.
         """
-        started = time.monotonic()
-        report = SyncReport()
-        walk = _Walk()
-        candidates = list(self._walk(paths, report, walk))  # PathError before anything is written
-        writer = self._writer(wait)
-        try:
-            # A rebuild never reads the old segments (they may be damaged): its first commit
-            # drops all of them (CLEAR) and keeps only the files it has indexed so far.
-            known = {} if rebuild else self._reading(lambda: self._known_files(writer))
-            deleted_before = writer.deleted_count()
-            seen: set[str] = set()
-            total = len(candidates)
-            batch_started, written = time.monotonic(), 0
-            for done, (shown, key) in enumerate(candidates, 1):
-                if key in seen:
-                    continue
-                seen.add(key)
-                written += self._reading(lambda: self._sync_one(writer, shown, key, known.get(key), report,
-                                                                max_size, replace=not rebuild))
-                if progress:
-                    progress(done, total)
-                if written >= COMMIT_DOCS or (written and time.monotonic() - batch_started > COMMIT_SECONDS):
-                    self._commit(writer, mergetype=CLEAR) if rebuild else self._commit(writer)
-                    rebuild = False  # the old segments are gone now; later batches add to this one
-                    writer = self._writer(wait)
-                    deleted_before = writer.deleted_count()
-                    batch_started, written = time.monotonic(), 0
-            for key, (shown, _sig) in known.items():
-                if key not in seen and walk.gone(key):
-                    self._reading(lambda: writer.delete_by_term("id", _encode_key(key)))
-                    report.removed.append(shown)
-            if rebuild:
-                self._commit(writer, mergetype=CLEAR)
-            elif writer.docnum == writer.docbase and writer.deleted_count() == deleted_before:
-                _abort(writer)  # nothing changed: keep the table of contents as it is
-            else:
-                self._commit(writer)
-        except BaseException:
-            self._abandon(writer)
-            raise
-        report.seconds = time.monotonic() - started
-        return report
-
-    def _sync_one(
-        self,
-        writer: Any,
-        shown: str,
-        key: str,
-        known: tuple[str, str] | None,
-        report: SyncReport,
-        max_size: int,
-        *,
-        replace: bool = True,
-    ) -> int:
-        """Bring one file up to date; returns how many documents were written (0 or 1)."""
-        try:
-            st = os.stat(key)
-        except OSError as exc:
-            self._skip(writer, shown, key, known, _stat_failure(key, exc, "no longer exists"), report)
-            return 0
-        if st.st_size > max_size:  # also an indexed file when the limit was lowered since
-            self._skip(writer, shown, key, known, too_large(st.st_size, max_size), report)
-            return 0
-        if known is not None and known[1].startswith(_signature(st) + " "):
-            report.unchanged += 1
-            return 0
-        try:
-            doc = read_document(key, max_size=max_size)
-        except SkippedFile as exc:
-            self._skip(writer, shown, key, known, exc.reason, report)
-            return 0
-        doc.path = shown
-        doc.id = key
-        write = writer.update_document if replace else writer.add_document
-        if known is not None and known[1].endswith(" " + (doc.hash or "")):
-            # Touched but identical: store the new signature, count it as unchanged.
-            write(**_fields_of(doc, KIND_FILE, st))
-            report.unchanged += 1
-            return 1
-        write(**_fields_of(doc, KIND_FILE, st))
-        (report.updated if known is not None else report.added).append(shown)
-        return 1
-
-    @staticmethod
-    def _skip(
-        writer: Any, shown: str, key: str, known: tuple[str, str] | None, reason: str, report: SyncReport
-    ) -> None:
-        report.skipped.append(SkippedFile(shown, reason))
-        if known is not None:
-            # What is on disk can no longer be indexed: do not keep serving the old text.
-            writer.delete_by_term("id", _encode_key(key))
-            report.removed.append(shown)
-
-    def _known_files(self, writer: Any) -> dict[str, tuple[str, str]]:
-        """Indexed files: absolute path -> (path as shown, "mtime_ns size hash").
-
-        Read from columns, so no stored body is loaded.
-        """
-        reader = writer.reader()
-        try:
-            known: dict[str, tuple[str, str]] = {}
-            if reader.doc_count() == 0:
-                return known
-            # Column by column in each segment: Whoosh's multi-segment column reader
-            # fails when a segment lacks the column (one with library documents only).
-            for leaf, _base in reader.leaf_readers():
-                if not leaf.has_column("signature"):
-                    continue
-                ids = leaf.column_reader("id")
-                paths = leaf.column_reader("path")
-                signatures = leaf.column_reader("signature")
-                for docnum in leaf.all_doc_ids():
-                    signature = signatures[docnum]
-                    if signature:
-                        key = _decode_key(ids[docnum])
-                        known[key] = (_decode_key(paths[docnum]) if paths[docnum] else key, signature)
-            return known
-        finally:
-            reader.close()
-
-    def _walk(
-        self, paths: Sequence[str | os.PathLike[str]], report: SyncReport, walk: "_Walk"
-    ) -> Iterator[tuple[str, str]]:
-        """Yield (path as shown, absolute path) of every supported file under ``paths``.
-
-        Every path given must exist and be readable (PathError otherwise, checked
-        before the first file is yielded); ``walk`` records the folders read.
-        """
-        given_paths = check_paths(paths)
-        index_dir = os.path.abspath(self.path) if self.path else None
-        for given, is_dir in given_paths:
-            if is_dir:
-                yield from self._walk_dir(given, index_dir, report, walk)
-            elif os.path.splitext(given)[1].lower() in SUPPORTED_SUFFIXES:
-                yield given, os.path.abspath(given)
-            elif not any(s.path == given for s in report.skipped):
-                report.skipped.append(SkippedFile(given, "unsupported file type"))
-
-    @staticmethod
-    def _walk_dir(top: str, index_dir: str | None, report: SyncReport, walk: "_Walk") -> Iterator[tuple[str, str]]:
-        def on_error(exc: OSError) -> None:
-            report.skipped.append(
-                SkippedFile(exc.filename or top, f"folder cannot be read ({exc.strerror})")
-            )
-
-        for dirpath, dirnames, filenames in os.walk(top, onerror=on_error):
-            walk.read.add(os.path.abspath(dirpath))
-            dirnames[:] = sorted(
-                d
-                for d in dirnames
-                if not d.startswith(".")
-                and os.path.abspath(os.path.join(dirpath, d)) != index_dir
-            )
-            for name in sorted(filenames):
-                if name.startswith("."):
-                    continue
-                suffix = os.path.splitext(name)[1].lower()
-                if suffix not in SUPPORTED_SUFFIXES:
-                    report.not_read.setdefault(suffix or "(no extension)", []).append(os.path.join(dirpath, name))
-                    continue
-                shown = os.path.join(dirpath, name)
-                yield shown, os.path.abspath(shown)
+        return sync.index_paths(self, paths, rebuild=rebuild, wait=wait, max_size=max_size, progress=progress)
 
     def rebuild_unreadable(self) -> None:
         """Start afresh when the index cannot be opened (damaged or of another format)."""
@@ -890,51 +642,6 @@ class Index:
             return index
 
 
-def check_paths(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[str, bool]]:
-    """Each path given to index, as text, with whether it is a folder.
-
-    Raises PathError, naming the first path that does not exist or cannot be
-    read: a renamed folder or an unplugged drive must not empty the index.
-    """
-    checked: list[tuple[str, bool]] = []
-    for given in paths:
-        given = os.fspath(given)
-        if isinstance(given, bytes):
-            given = os.fsdecode(given)
-        try:
-            st = os.stat(given)
-            if statmod.S_ISDIR(st.st_mode):
-                with os.scandir(given):
-                    pass
-        except OSError as exc:
-            reason = _stat_failure(given, exc, "does not exist")
-            raise PathError(f"{given}: {reason}") from None
-        checked.append((given, statmod.S_ISDIR(st.st_mode)))
-    return checked
-
-
-class _Walk:
-    """The folders one sync really read, to tell a file that is gone from one never looked at."""
-
-    def __init__(self) -> None:
-        self.read: set[str] = set()
-
-    def gone(self, key: str) -> bool:
-        """Whether an indexed file was seen to be gone: its folder, or the nearest one of its
-        folders that still exists, was read in this run and the file is not on disk."""
-        if os.path.lexists(key):
-            return False
-        folder = os.path.dirname(key)
-        while folder not in self.read:
-            if os.path.lexists(folder):
-                return False  # a folder this run did not read (not given, hidden or unreadable)
-            parent = os.path.dirname(folder)
-            if parent == folder:
-                return False
-            folder = parent
-        return True
-
-
 def _holds_lock(writer: Any) -> bool:
     """Whether a writer still holds the index's write lock (it is released once it commits)."""
     lock = getattr(writer, "writelock", None)
@@ -953,19 +660,6 @@ def _abort(writer: Any) -> None:
                 lock.release()
             except Exception:
                 pass
-
-
-def _stat_failure(path: str, exc: OSError, missing: str) -> str:
-    """Why a path that os.stat refused is skipped."""
-    if exc.errno == errno.ELOOP:
-        return "symbolic link loop"
-    if os.path.islink(path):
-        return "broken symbolic link"
-    if isinstance(exc, FileNotFoundError):
-        return missing
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    return f"cannot be read ({exc.strerror or exc})"
 
 
 def _as_document(item: Document | dict[str, Any]) -> Document:

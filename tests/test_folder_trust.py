@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from whoosh.filedb import filestore
 
 import frsearch
-from frsearch import index as index_module
+from frsearch import sync as sync_module
 from frsearch.cli import cli
 from frsearch.index import FORMAT_VERSION, INDEX_NAME, META_FILE
 
@@ -210,7 +210,7 @@ def test_an_index_of_a_newer_frsearch_says_upgrade(tmp_path: Path, seeds_copy: P
 
 def test_an_interrupted_run_keeps_its_committed_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _corpus(tmp_path / "big", 25)
-    monkeypatch.setattr(index_module, "COMMIT_DOCS", 10)
+    monkeypatch.setattr(sync_module, "COMMIT_DOCS", 10)
 
     def interrupt(done: int, total: int) -> None:
         if done == 23:
@@ -228,7 +228,7 @@ def test_an_interrupted_run_keeps_its_committed_batches(tmp_path: Path, monkeypa
 def test_a_rebuild_in_batches_drops_the_old_documents_once(tmp_path: Path, seeds_copy: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     _corpus(tmp_path / "big", 25)
-    monkeypatch.setattr(index_module, "COMMIT_DOCS", 10)
+    monkeypatch.setattr(sync_module, "COMMIT_DOCS", 10)
     with frsearch.Index(tmp_path / "idx") as index:
         index.add("extra", "Extra", "un kangourou à part")
         report = index.index_paths([tmp_path / "big", seeds_copy], rebuild=True)

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 import frsearch
-import frsearch.index
+import frsearch.sync
 from frsearch.cli import cli
 from tests.test_reliability_support import TALLY, assert_no_traceback, run_cli
 
@@ -193,7 +193,7 @@ def test_files_that_change_between_listing_and_reading(tmp_path: Path, monkeypat
     docs.mkdir()
     for name in ("deleted.txt", "emptied.txt", "rewritten.txt", "folder.txt", "stable.txt"):
         (docs / name).write_text("Un titre\n\nDu texte sur la montagne." + BODY, encoding="utf-8")
-    real_read = frsearch.index.read_document
+    real_read = frsearch.sync.read_document
 
     def racing_read(path: str, **kwargs: object) -> frsearch.Document:
         name = os.path.basename(path)
@@ -208,7 +208,7 @@ def test_files_that_change_between_listing_and_reading(tmp_path: Path, monkeypat
             os.mkdir(path)
         return real_read(path, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(frsearch.index, "read_document", racing_read)
+    monkeypatch.setattr(frsearch.sync, "read_document", racing_read)
     with frsearch.Index() as index:
         report = index.index_paths([str(docs)])
         assert outcomes(report, docs) == {
