@@ -166,7 +166,7 @@ def index_paths(
             if progress:
                 progress(done, total)
             if written >= COMMIT_DOCS or (written and time.monotonic() - batch_started > COMMIT_SECONDS):
-                index._commit(writer, mergetype=CLEAR) if rebuild else index._commit(writer)
+                index._commit(writer, **({"mergetype": CLEAR} if rebuild else {}))
                 rebuild = False  # the old segments are gone now; later batches add to this one
                 writer = index._writer(wait)
                 deleted_before = writer.deleted_count()
