@@ -279,17 +279,19 @@ class Index:
 
         Under the index's lock: a thread that sees a new commit replaces (and closes)
         the searcher, which must not happen while another thread still reads it.
-        A searcher opens some files only when first needed; a commit made since it
-        opened may have merged those away. So a read that fails on a searcher that
-        is no longer up to date is, with ``retry`` (reads only), run once more on
-        the latest commit before its failure counts as damage.
+        A commit from another process may remove files a read was about to open (a
+        table of contents, or a segment merged away that a searcher had not opened
+        yet). So a read that fails as if on damaged files is, with ``retry`` (reads
+        only), run once more on a searcher of the latest commit; only a second
+        failure counts as damage.
         """
         try:
             with self._lock:
                 try:
                     return action()
-                except Exception:
-                    if not (retry and self._outdated()):
+                except Exception as exc:
+                    damaged = isinstance(exc, IndexFormatError) or store.damage_error(self.path, exc)
+                    if not retry or not damaged:
                         raise
                     self._reopen()
                     return action()
