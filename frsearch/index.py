@@ -54,6 +54,10 @@ WRITER_LIMIT_MB = 64
 DEFAULT_INDEX_DIR = ".frsearch"
 KIND_FILE = "file"
 KIND_DOC = "doc"
+#: Opening an index that another process is committing to can meet a table of contents or segment
+#: that this commit just replaced: so many tries, this far apart, before it is called damaged.
+OPEN_ATTEMPTS = 3
+OPEN_RETRY_SECONDS = 0.05
 #: How long creating or wiping an index waits for another process that holds its write lock.
 CREATE_WAIT = 30.0
 
@@ -160,6 +164,19 @@ class Index:
                 f"the index in {self.path} has format {found!r}, "
                 f"this frsearch reads format {FORMAT_VERSION}"
             )
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                return self._open_committed(create)
+            except IndexFormatError:
+                # Another process committing meanwhile removes the table of contents or the
+                # segments that were the latest a moment ago: try the new latest before
+                # calling the index damaged (real damage fails every time).
+                if attempt + 1 == OPEN_ATTEMPTS:
+                    raise
+                time.sleep(OPEN_RETRY_SECONDS)
+        raise AssertionError("unreachable")
+
+    def _open_committed(self, create: bool = False) -> Any:
         try:
             storage = FileStorage(self.path)
             ix = storage.open_index(indexname=INDEX_NAME)

@@ -248,3 +248,32 @@ def test_threads_searching_one_index_while_another_commits(tmp_path: Path) -> No
                 thread.join(timeout=60)
         shared.close()
     assert not errors, errors[0]
+
+
+def test_opening_the_index_while_another_writer_commits(tmp_path: Path) -> None:
+    """A table of contents or segment replaced by a commit between listing and reading it is
+    not damage: opening tries the new latest commit."""
+    where = tmp_path / "idx"
+    with frsearch.Index(where) as writer_index:
+        writer_index.add_documents({"id": f"d{i}", "title": "Montagne", "body": "La montagne."} for i in range(50))
+        errors: list[BaseException] = []
+        done = threading.Event()
+
+        def open_and_search() -> None:
+            while not done.is_set():
+                try:
+                    with frsearch.Index.open(where) as index:
+                        assert index.search("montagne", limit=5).total >= 50
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+                    return
+
+        reader = threading.Thread(target=open_and_search)
+        reader.start()
+        try:
+            for i in range(80):
+                writer_index.add(f"new{i}", "Montagne", "Encore la montagne.")
+        finally:
+            done.set()
+            reader.join(timeout=60)
+    assert not errors, errors[0]
