@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -215,6 +216,33 @@ def test_a_long_lived_index_forgets_documents_deleted_by_later_commits(tmp_path:
     index.close()
 
 
+def _read_while_committing(writer_index: frsearch.Index, read: Any, readers: int, commits: int) -> None:
+    """Run ``read`` in a loop in ``readers`` threads while ``writer_index`` makes ``commits``
+    commits; fails with the first error a reader met."""
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def loop() -> None:
+        while not done.is_set():
+            try:
+                read()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=loop) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    try:
+        for i in range(commits):
+            writer_index.add(f"new{i}", "Montagne", "Encore la montagne et la mer.")
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert not errors, errors[0]
+
+
 def test_threads_searching_one_index_while_another_commits(tmp_path: Path) -> None:
     """Threads share one Index while commits arrive: a thread that sees a new commit replaces
     the searcher, never while another still reads it (that was a false 'damaged' error)."""
@@ -223,31 +251,13 @@ def test_threads_searching_one_index_while_another_commits(tmp_path: Path) -> No
         writer_index.add_documents(
             {"id": f"d{i}", "title": f"Montagne {i}", "body": "La montagne et la mer. " * 40} for i in range(200)
         )
-        shared = frsearch.Index.open(where)
-        errors: list[BaseException] = []
-        done = threading.Event()
+        with frsearch.Index.open(where) as shared:
 
-        def search() -> None:
-            while not done.is_set():
-                try:
-                    assert shared.search("montagne mer", limit=20).total >= 200
-                    shared.get("d1")
-                except BaseException as exc:  # noqa: BLE001 - reported below
-                    errors.append(exc)
-                    return
+            def search() -> None:
+                assert shared.search("montagne mer", limit=20).total >= 200
+                shared.get("d1")
 
-        threads = [threading.Thread(target=search) for _ in range(3)]
-        for thread in threads:
-            thread.start()
-        try:
-            for i in range(30):
-                writer_index.add(f"new{i}", "Montagne", "Encore la montagne et la mer.")
-        finally:
-            done.set()
-            for thread in threads:
-                thread.join(timeout=60)
-        shared.close()
-    assert not errors, errors[0]
+            _read_while_committing(writer_index, search, readers=3, commits=30)
 
 
 def test_opening_the_index_while_another_writer_commits(tmp_path: Path) -> None:
@@ -256,24 +266,9 @@ def test_opening_the_index_while_another_writer_commits(tmp_path: Path) -> None:
     where = tmp_path / "idx"
     with frsearch.Index(where) as writer_index:
         writer_index.add_documents({"id": f"d{i}", "title": "Montagne", "body": "La montagne."} for i in range(50))
-        errors: list[BaseException] = []
-        done = threading.Event()
 
         def open_and_search() -> None:
-            while not done.is_set():
-                try:
-                    with frsearch.Index.open(where) as index:
-                        assert index.search("montagne", limit=5).total >= 50
-                except BaseException as exc:  # noqa: BLE001 - reported below
-                    errors.append(exc)
-                    return
+            with frsearch.Index.open(where) as index:
+                assert index.search("montagne", limit=5).total >= 50
 
-        reader = threading.Thread(target=open_and_search)
-        reader.start()
-        try:
-            for i in range(80):
-                writer_index.add(f"new{i}", "Montagne", "Encore la montagne.")
-        finally:
-            done.set()
-            reader.join(timeout=60)
-    assert not errors, errors[0]
+        _read_while_committing(writer_index, open_and_search, readers=1, commits=80)
