@@ -164,17 +164,15 @@ class Index:
                 f"the index in {self.path} has format {found!r}, "
                 f"this frsearch reads format {FORMAT_VERSION}"
             )
-        for attempt in range(OPEN_ATTEMPTS):
+        # Another process committing meanwhile removes the table of contents or the segments
+        # that were the latest a moment ago: try the new latest before calling the index
+        # damaged (real damage fails every time).
+        for _retry in range(OPEN_ATTEMPTS - 1):
             try:
                 return self._open_committed(create)
             except IndexFormatError:
-                # Another process committing meanwhile removes the table of contents or the
-                # segments that were the latest a moment ago: try the new latest before
-                # calling the index damaged (real damage fails every time).
-                if attempt + 1 == OPEN_ATTEMPTS:
-                    raise
                 time.sleep(OPEN_RETRY_SECONDS)
-        raise AssertionError("unreachable")
+        return self._open_committed(create)
 
     def _open_committed(self, create: bool = False) -> Any:
         try:
@@ -673,10 +671,9 @@ def _abort(writer: Any) -> None:
         writer.cancel()
     except Exception as exc:
         store.close_files_left_open(exc)  # cancelling a writer that failed writing can fail too
-        lock = getattr(writer, "writelock", None)
-        if lock is not None and getattr(lock, "fd", None) is not None:
+        if _holds_lock(writer):
             try:
-                lock.release()
+                writer.writelock.release()
             except Exception:
                 pass
 
