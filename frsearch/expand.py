@@ -41,6 +41,8 @@ MAX_CORRECTED_LENGTH = 30
 TYPO_CANDIDATES = 3
 #: Did-you-mean looks for a word as typed in this many documents with its term, at most.
 WRITTEN_DOCS = 200
+#: How a word is written is looked for in this many documents with its term, at most.
+SURFACE_DOCS = 20
 #: Related forms: the most frequent RELATED_LIMIT indexed terms that extend a word's term
 #: by at most RELATED_LETTERS letters, or that it extends; terms shorter than
 #: RELATED_MIN_LENGTH are left alone (tuned on both test collections, see benchmarks/README.md).
@@ -252,10 +254,10 @@ class Expander:
             return None
         segments = self.segments
         if len(terms) == 1:
-            docs = segments.term_docs(terms[0], fields)
+            docs = segments.term_docs(terms[0], fields, first=SURFACE_DOCS)
         else:
             docs = segments.phrase_docs(terms, 0, fields)
-        for docnum in docs[:20].tolist():
+        for docnum in docs[:SURFACE_DOCS].tolist():
             stored = segments.stored(docnum)
             for name in ("title", "body"):
                 text = stored.get(name) or ""
@@ -283,7 +285,7 @@ class _Vocabulary:
 
     def writes(self, term: str, folded: str) -> bool:
         pattern = spelling.written_pattern(folded)
-        for docnum in self.segments.term_docs(term, FIELDS)[:WRITTEN_DOCS].tolist():
+        for docnum in self.segments.term_docs(term, FIELDS, first=WRITTEN_DOCS).tolist():
             stored = self.segments.stored(docnum)
             if any(pattern.search(stored.get(name) or "") for name in FIELDS):
                 return True

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from frsearch.query import Node, Word, word_key
-from frsearch.segments import NO_DOCS, Segments, distinct_sorted, followed_in_fields, intersect, union
+from frsearch.segments import NO_DOCS, Segments, distinct_sorted, followed_in_fields, intersect, merge_sorted, union
 
 if TYPE_CHECKING:
     from frsearch.ranking import QueryRun, SearchOptions
@@ -158,7 +158,7 @@ class Proximity:
                 parts.append(part)
         if not parts:
             return NO_DOCS
-        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+        return parts[0] if len(parts) == 1 else merge_sorted(parts)
 
 
 def _pairs(clauses: list[Node]) -> list[int]:

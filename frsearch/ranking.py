@@ -111,13 +111,34 @@ def idf(df: int, doc_count: int, exponent: float) -> float:
 
 def top(scores: np.ndarray, docs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` best of ``docs`` by score, then lower document number, best first."""
-    values = scores[docs]
+    return best_of(docs, scores[docs], k)
+
+
+def best_of(docs: np.ndarray, values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best of ``docs`` by their ``values``, then lower document number, best first."""
     if len(docs) > k:
-        cut = np.partition(values, len(values) - k)[len(values) - k]
-        keep = values >= cut
+        keep = values >= kth_largest(values, k)
         docs, values = docs[keep], values[keep]
     order = np.lexsort((docs, -values))[:k]
     return docs[order], values[order]
+
+
+#: top() finds the k-th best of more values than this from a sample of them first.
+SAMPLED_TOP = 8 * 1024
+
+
+def kth_largest(values: np.ndarray, k: int) -> float:
+    """The ``k``-th largest of ``values`` (more than k of them).
+
+    Of many values, a strided sample's k-th largest comes first: it cannot be above the
+    answer, so the values below it are dropped before the exact search, which then looks
+    at a few thousand values instead of all (a partition of 150,000 took a millisecond).
+    """
+    if len(values) > SAMPLED_TOP:
+        sample = values[:: len(values) // (SAMPLED_TOP // 2)]
+        if len(sample) > k:
+            values = values[values >= np.partition(sample, len(sample) - k)[len(sample) - k]]
+    return float(np.partition(values, len(values) - k)[len(values) - k])
 
 
 class _Members:

@@ -29,9 +29,18 @@ def iter_corpus(path: str | os.PathLike[str], max_docs: int | None = None) -> It
                 yield json.loads(line)
 
 
-def load_corpus(path: str | os.PathLike[str], max_docs: int | None = None) -> list[dict[str, str]]:
-    """The corpus as a list (so reading and decompressing are not timed as indexing)."""
-    return list(iter_corpus(path, max_docs))
+def load_corpus(path: str | os.PathLike[str], max_docs: int | None = None, copies: int = 1) -> list[dict[str, str]]:
+    """The corpus as a list (so reading and decompressing are not timed as indexing).
+
+    With ``copies`` N above 1, the documents come N times over, each copy after the first
+    with fresh ids (``id~2``, ``id~3``, ...): a collection N times larger with the same
+    words, whose copies share their text in memory (the list costs about one corpus).
+    """
+    docs = list(iter_corpus(path, max_docs))
+    out = list(docs)
+    for copy in range(2, copies + 1):
+        out.extend({**d, "id": f"{d['id']}~{copy}"} for d in docs)
+    return out
 
 
 def text_bytes(docs: list[dict[str, str]]) -> int:

@@ -62,7 +62,7 @@ def do_build(args: argparse.Namespace) -> dict[str, Any]:
     else:
         import whoosh.index  # noqa: F401
         build = build_whoosh
-    docs = load_corpus(args.corpus, args.max_docs)
+    docs = load_corpus(args.corpus, args.max_docs, args.copies)
     rss_before = proc_status_kb("VmRSS")
     with TreePeakRss() as tree:
         wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -225,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--result", required=True, help="JSON file to write")
     parser.add_argument("--corpus", help="corpus.jsonl[.gz] (build)")
     parser.add_argument("--max-docs", type=int, default=None)
+    parser.add_argument("--copies", type=int, default=1, help="build: the corpus this many times, fresh ids")
     parser.add_argument("--queries", default=None, help="queries file (query)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--mode", choices=("plain", "snippets"), default="snippets",
