@@ -56,6 +56,8 @@ _SWAP = struct.pack("=I", 1) != struct.pack("<I", 1)
 #: keeps, 8 to 16 bytes each: a query reads the same terms again and again (scores, then
 #: phrases and proximity, then one snippet per hit), and decoding a list costs a pass over it.
 CACHED_POSTINGS = 1_000_000
+#: ... or this many times the segment's documents, when that is more.
+CACHED_POSTINGS_PER_DOC = 16
 #: Posting lists shorter than this are packed without numpy (its per-call cost dominates there).
 SMALL_LIST = 48
 
@@ -305,7 +307,7 @@ class PostingArrays:
                 return None
             ids = self._ids(entry)
             ids.flags.writeable = False  # shared by later lookups
-            if self._decoded_postings + entry.count > CACHED_POSTINGS:
+            if self._decoded_postings + entry.count > max(CACHED_POSTINGS, CACHED_POSTINGS_PER_DOC * self._doc_count):
                 self._decoded.clear()
                 self._decoded_postings = 0
             found = self._decoded[fieldname, btext] = [entry, ids, None]

@@ -35,7 +35,6 @@ WINDOW_MIN = 2
 #: The expansions of a word that stand for it in the bonuses.
 PROXIMITY_TERMS = 3
 
-Dense = tuple[np.ndarray, np.ndarray]
 
 
 class Proximity:
@@ -50,16 +49,19 @@ class Proximity:
         #: pairs, triples and windows of the query.
         self._occurrences: dict[tuple[str, str], np.ndarray] = {}
 
-    def add_bonus(self, clauses: list[Node], should: list[Dense], masses: list[float], sums: np.ndarray) -> None:
-        """Add the bonuses into ``sums``: ``should`` holds each free clause's (scores, matches),
-        ``masses`` what each weighs in coordination."""
+    def add_bonus(
+        self, clauses: list[Node], scores: list[np.ndarray], present: list[bool], masses: list[float], sums: np.ndarray,
+    ) -> None:
+        """Add the bonuses into ``sums``: ``scores`` holds each free clause's score by document
+        number (of the ``within`` documents at least), ``present`` whether it matches any
+        document, ``masses`` what each weighs in coordination."""
         opts = self.options
         slop = max(0, opts.proximity_slop - 1)
         adjacent: dict[int, np.ndarray] = {}  # i: documents with words i and i + 1 side by side
         for i in _pairs(clauses):
-            (scores_a, mask_a), (scores_b, mask_b) = should[i], should[i + 1]
-            if not mask_a.any() or not mask_b.any():
+            if not present[i] or not present[i + 1]:
                 continue
+            scores_a, scores_b = scores[i], scores[i + 1]
             near = self._near(clauses[i : i + 2], slop)
             if not slop:
                 adjacent[i] = near
@@ -67,8 +69,7 @@ class Proximity:
                 sums[near] += opts.proximity_weight * (scores_a[near] + scores_b[near])
         if opts.proximity_triple_weight > 0:
             for i in _triples(clauses):
-                three = should[i : i + 3]
-                if not all(mask.any() for _scores, mask in three):
+                if not all(present[i : i + 3]):
                     continue
                 candidates = self.within
                 if i in adjacent and i + 1 in adjacent:
@@ -79,14 +80,16 @@ class Proximity:
                 near = self._near(clauses[i : i + 3], 0)
                 near = near if candidates is None else intersect(near, candidates)
                 if len(near):
-                    (s1, _m1), (s2, _m2), (s3, _m3) = three
+                    s1, s2, s3 = scores[i : i + 3]
                     sums[near] += opts.proximity_triple_weight * (s1[near] + s2[near] + s3[near])
         if opts.window_weight > 0:
-            self._window(clauses, should, masses, sums)
+            self._window(clauses, scores, present, masses, sums)
 
-    def _window(self, clauses: list[Node], should: list[Dense], masses: list[float], sums: np.ndarray) -> None:
+    def _window(
+        self, clauses: list[Node], scores: list[np.ndarray], present: list[bool], masses: list[float], sums: np.ndarray,
+    ) -> None:
         opts = self.options
-        words = _window_words(clauses, [bool(mask.any()) for _scores, mask in should])
+        words = _window_words(clauses, present)
         if not words:
             return
         total = sum(masses) or 1.0
@@ -116,9 +119,9 @@ class Proximity:
                 touched.append(distinct_sorted(docs))
         if best is not None:
             docs = union(touched)
-            plain = should[0][0][docs]
-            for scores, _mask in should[1:]:
-                plain += scores[docs]
+            plain = scores[0][docs]
+            for values in scores[1:]:
+                plain += values[docs]
             sums[docs] += opts.window_weight * (best[docs] * plain)
 
     def _near(self, words: list[Node], slop: int) -> np.ndarray:

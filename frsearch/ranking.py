@@ -21,12 +21,15 @@ from whoosh.util.numeric import byte_to_length
 from frsearch.analysis import term_counts
 from frsearch.proximity import Proximity
 from frsearch.query import FIELDS, Either, Group, Node, Phrase, Word, distinct, word_key, words_of
-from frsearch.segments import MAX_CACHED_POSTINGS, NO_DOCS, NO_SCORES, BoundedCache, Segments, distinct_sorted
+from frsearch.segments import NO_DOCS, NO_SCORES, BoundedCache, Segments, cache_bound, distinct_sorted
 
 if TYPE_CHECKING:
     from frsearch.expand import Expander
 
-__all__ = ["QUESTION_WORDS", "QueryRun", "Scorer", "SearchOptions", "idf", "top"]
+__all__ = [
+    "PROXIMITY_DEPTH", "QUESTION_WORDS", "QueryRun", "Scorer", "SearchOptions", "best_of", "idf", "kth_largest",
+    "split_question_words", "top", "values_at",
+]
 
 
 @dataclass
@@ -210,7 +213,9 @@ class Scorer:
         self.expander = expander
         self._saturations: dict[str, np.ndarray] = {}
         #: Each word's (document numbers, scores), kept across queries while they fit.
-        self._word_scores = BoundedCache(MAX_CACHED_POSTINGS)
+        self._word_scores = BoundedCache(cache_bound(segments.doc_count_all))
+        #: Each word's frsearch.pruning.ScoredList, kept likewise.
+        self.lists = BoundedCache(cache_bound(segments.doc_count_all))
 
     def idf(self, df: int) -> float:
         return idf(df, self.segments.doc_count, self.options.idf_exponent)
@@ -235,21 +240,16 @@ class Scorer:
         if cached is not None:
             return cached
         segments = self.segments
-        k1 = self.options.k1
         best: np.ndarray | None = None
         present: np.ndarray | None = None
         single: tuple[np.ndarray, np.ndarray] | None = None
         for term, weight in expansions:
-            found = segments.term_vectors(term, word.fields)
-            if not found.df:
+            parts = [
+                (ids, fw * tfs / (tfs + self.saturation(f)[segments.length_codes(f)[ids]]))
+                for f, ids, tfs, fw in self.field_postings(term, weight, word.fields)
+            ]
+            if not parts:
                 continue
-            factor = weight * self.idf(found.df) * (k1 + 1.0)
-            parts = []
-            for f, (ids, tfs) in sorted(found.fields.items(), key=lambda kv: -len(kv[1][0])):
-                if len(ids):
-                    fw = self.options.weights.get(f, 1.0) * factor
-                    sats = self.saturation(f)[segments.length_codes(f)[ids]]
-                    parts.append((ids, fw * tfs / (tfs + sats)))
             if best is None and len(parts) == 1 and len(expansions) == 1:
                 single = parts[0]  # one term in one field: already (documents, scores)
                 break
@@ -273,6 +273,20 @@ class Scorer:
         with segments.lock:
             self._word_scores.put(key, cached, len(cached[0]))
         return cached
+
+    def field_postings(self, term: str, weight: float, fields: tuple[str, ...]) -> list[tuple[str, np.ndarray, np.ndarray, float]]:
+        """(field, document numbers, frequencies, BM25 factor) of a term in each field that
+        has it, the longest list first: the term's score in a document is, added up over
+        these, ``factor * tf / (tf + saturation)``."""
+        found = self.segments.term_vectors(term, fields)
+        if not found.df:
+            return []
+        factor = weight * self.idf(found.df) * (self.options.k1 + 1.0)
+        return [
+            (f, ids, tfs, self.options.weights.get(f, 1.0) * factor)
+            for f, (ids, tfs) in sorted(found.fields.items(), key=lambda kv: -len(kv[1][0]))
+            if len(ids)
+        ]
 
     # -- the query tree -------------------------------------------------------------------
 
@@ -319,7 +333,7 @@ class Scorer:
         for word in phrase.words:
             expansions = [(word.term, 1.0)]
             ids, values = self.word_scores(word, expansions)
-            total = total + _values_at(ids, values, docs)
+            total = total + values_at(ids, values, docs)
             run.record(word, expansions, members)
         scores = np.zeros(n)
         scores[docs] = total
@@ -333,7 +347,7 @@ class Scorer:
                 result = (scores.copy(), mask.copy())
             else:
                 result = (result[0] + scores, result[1] & mask)
-        clauses, minor = _split_question_words(distinct(group.should))
+        clauses, minor = split_question_words(distinct(group.should))
         should = [self.evaluate(clause, run) for clause in clauses]
         if minor and not group.must and not any(mask.any() for _s, mask in should):
             # Nothing but the question words matches: they are all the query has.
@@ -363,13 +377,19 @@ class Scorer:
             mask |= matches
         docs = np.flatnonzero(mask)
         masses = [self.clause_idf(clause, run) for clause in clauses]
-        factors = self._coordination(should, masses, docs)
+        factors = None
+        at_docs = self.coordination([matches[docs] for _scores, matches in should], masses)
+        if at_docs is not None:
+            factors = np.zeros(self.segments.doc_count_all)
+            factors[docs] = at_docs
         if self.options.proximity_weight > 0 and len(clauses) > 1:
             ranked = sums if factors is None else sums * factors
             within: np.ndarray | None = None
             if len(docs) > PROXIMITY_DEPTH:
                 within = np.sort(top(ranked, docs, PROXIMITY_DEPTH)[0])
-            Proximity(self.segments, self.options, run, within).add_bonus(clauses, should, masses, sums)
+            Proximity(self.segments, self.options, run, within).add_bonus(
+                clauses, [values for values, _mask in should], [bool(mask.any()) for _values, mask in should], masses, sums,
+            )
         return (sums if factors is None else sums * factors), mask
 
     def clause_idf(self, clause: Node, run: QueryRun) -> float:
@@ -392,43 +412,51 @@ class Scorer:
             total += best
         return total
 
-    def _coordination(self, should: list[Dense], masses: list[float], docs: np.ndarray) -> np.ndarray | None:
-        """Each document's coordination factor (``docs``: the matching ones), from the set of
-        words it has; None when there is none to apply."""
+    def coordination(self, matched: list[np.ndarray], masses: list[float]) -> np.ndarray | None:
+        """The coordination factor of some documents, from the set of free clauses each has
+        (``matched``: one array a clause, whether each document has it); None when there is
+        none to apply."""
         n = sum(masses)
         p = self.options.coordination
-        if len(should) < 2 or n <= 0 or not p:
+        if len(matched) < 2 or n <= 0 or not p:
             return None
+        count = len(matched[0])
         # The power is taken in Python, once per set of matched words (numpy's may round
         # differently from one version to the next).
-        if len(should) <= 16:
-            sets = np.zeros(len(docs), dtype=np.int64)
-            for i, (_scores, matches) in enumerate(should):
-                sets |= matches[docs].astype(np.int64) << i
-            found = np.flatnonzero(np.bincount(sets, minlength=1 << len(should)))
-            table = np.zeros(1 << len(should))
+        if len(matched) <= 16:
+            sets = np.zeros(count, dtype=np.int64)
+            for i, matches in enumerate(matched):
+                sets |= matches.astype(np.int64) << i
+            found = np.flatnonzero(np.bincount(sets, minlength=1 << len(matched)))
+            table = np.zeros(1 << len(matched))
             for s in found.tolist():
                 matched = 0.0
                 for i, mass in enumerate(masses):  # added in the query's order
                     if s >> i & 1:
                         matched += mass
                 table[s] = pow(matched / n, p)
-            factors_of_docs = table[sets]
-        else:  # a long query: the distinct shares of the documents
-            matched_all = np.zeros(len(docs))
-            for (_scores, matches), mass in zip(should, masses):
-                matched_all += matches[docs] * mass
-            order = np.argsort(matched_all, kind="stable")
-            ordered = matched_all[order]
-            shares = distinct_sorted(ordered)
-            table = np.array([pow(x / n, p) for x in shares.tolist()])
-            factors_of_docs = np.empty(len(docs))
-            factors_of_docs[order] = table[np.searchsorted(shares, ordered)]
-        factors = np.zeros(self.segments.doc_count_all)
-        factors[docs] = factors_of_docs
+            return table[sets]
+        # A long query: the distinct shares of the documents.
+        matched_all = np.zeros(count)
+        for matches, mass in zip(matched, masses):
+            matched_all += matches * mass
+        order = np.argsort(matched_all, kind="stable")
+        ordered = matched_all[order]
+        shares = distinct_sorted(ordered)
+        table = np.array([pow(x / n, p) for x in shares.tolist()])
+        factors = np.empty(count)
+        factors[order] = table[np.searchsorted(shares, ordered)]
         return factors
 
     # -- pseudo-relevance feedback ----------------------------------------------------------
+
+    def feedback_reorders(self, count: int) -> bool:
+        """Whether feedback may reorder the best ``count`` hits (see SearchOptions)."""
+        opts = self.options
+        return (
+            opts.feedback_docs > 0 and opts.feedback_terms > 0 and opts.feedback_weight > 0
+            and count > FEEDBACK_AFTER
+        )
 
     def feedback(
         self, best: list[tuple[int, float]], found: np.ndarray, docs: np.ndarray, run: QueryRun,
@@ -436,12 +464,9 @@ class Scorer:
         """``best`` (the best hits by score) with the hits past FEEDBACK_AFTER ordered by
         score plus feedback (see SearchOptions). ``found`` holds the query's scores of the
         matching ``docs`` (ascending); each hit keeps its own score."""
-        opts = self.options
-        if not (
-            opts.feedback_docs > 0 and opts.feedback_terms > 0 and opts.feedback_weight > 0
-            and len(best) > FEEDBACK_AFTER and best[0][1] > 0
-        ):
+        if not (self.feedback_reorders(len(best)) and best[0][1] > 0):
             return best
+        opts = self.options
         head = best[:FEEDBACK_AFTER]
         terms = self._feedback_terms([d for d, _s in head[: opts.feedback_docs]], found, run)
         if not terms:
@@ -496,7 +521,7 @@ class Scorer:
         return [(t, w / total) for t, w in chosen]
 
 
-def _split_question_words(should: list[Node]) -> tuple[list[Node], list[Node]]:
+def split_question_words(should: list[Node]) -> tuple[list[Node], list[Node]]:
     """Free clauses split into those that matter and question words (see QUESTION_WORDS)."""
     minor = [c for c in should if isinstance(c, Word) and c.plain and (c.folded or c.term) in QUESTION_WORDS]
     if not minor or len(minor) == len(should):
@@ -504,7 +529,7 @@ def _split_question_words(should: list[Node]) -> tuple[list[Node], list[Node]]:
     return [c for c in should if not any(c is m for m in minor)], minor
 
 
-def _values_at(ids: np.ndarray, values: np.ndarray, docs: np.ndarray) -> np.ndarray:
+def values_at(ids: np.ndarray, values: np.ndarray, docs: np.ndarray) -> np.ndarray:
     """The values of ``docs`` (0 for those not in ``ids``, which is ascending)."""
     if not len(ids):
         return np.zeros(len(docs))

@@ -21,7 +21,8 @@ from frsearch.errors import QueryError
 from frsearch.expand import MAX_CORRECTED_WORDS, Expander, osa_distance
 from frsearch.paths import nfc
 from frsearch.query import FIELDS, Either, Group, ParsedQuery, Phrase, Word, parse_query
-from frsearch.ranking import QUESTION_WORDS, QueryRun, Scorer, SearchOptions, top
+from frsearch.pruning import Pruner
+from frsearch.ranking import PROXIMITY_DEPTH, QUESTION_WORDS, QueryRun, Scorer, SearchOptions, top
 from frsearch.segments import Segments
 from frsearch.snippets import COUNTED_SPANS_CHARS, Highlighting, Snippet, highlighting, make_snippet, word_matches
 
@@ -166,6 +167,10 @@ class Engine:
         self.reader = self.segments.reader
         self.expander = Expander(self.segments, options or SearchOptions())
         self.options = options or SearchOptions()
+        #: Whether a page of hits by score comes from the pruned evaluation
+        #: (frsearch.pruning), which gives the same hits and scores as scoring every
+        #: matching document; False scores them all (tests and benchmarks compare both).
+        self.prune = True
 
     @property
     def options(self) -> SearchOptions:
@@ -215,17 +220,28 @@ class Engine:
         if expanded.root is None:  # parse_query refuses it; a ParsedQuery made by hand may not
             raise QueryError("nothing to search: the query is empty")
         with self.segments.lock:
-            run, found, docs = self._matching(expanded, under, glob)
-            if not len(docs) and run.held_back:
-                # Nothing found with the words that were meant taken as written: search their
-                # close spellings too rather than nothing.
-                run, found, docs = self._matching(expanded, under, glob, lenient=True)
-            if sort == "score":
-                best, values = top(found, docs, offset + limit) if offset + limit else (docs[:0], found[:0])
-                ranked = list(zip(best.tolist(), values.tolist()))
-                ranked = self.scorer.feedback(ranked, found, docs, run)[offset:]
+            page = offset + limit
+            best = None
+            if self.prune and sort == "score" and under is None and glob is None and self._prunable(page):
+                best = self._best(expanded, page)
+                if best is not None and not best[2] and best[0].held_back:
+                    best = self._best(expanded, page, lenient=True)
+            if best is not None:
+                run, ranked, total = best
+                ranked = ranked[offset:]
             else:
-                ranked = self._sorted(docs, found, sort)[offset : offset + limit]
+                run, found, docs = self._matching(expanded, under, glob)
+                if not len(docs) and run.held_back:
+                    # Nothing found with the words that were meant taken as written: search their
+                    # close spellings too rather than nothing.
+                    run, found, docs = self._matching(expanded, under, glob, lenient=True)
+                total = len(docs)
+                if sort == "score":
+                    best_docs, values = top(found, docs, page) if page else (docs[:0], found[:0])
+                    ranked = list(zip(best_docs.tolist(), values.tolist()))
+                    ranked = self.scorer.feedback(ranked, found, docs, run)[offset:]
+                else:
+                    ranked = self._sorted(docs, found, sort)[offset:page]
             marks = highlighting(run.root, run.expansions) if snippets and ranked else None
             hits = [
                 self._hit(docnum, score, rank, run, marks, fragments, fragment_chars)
@@ -233,7 +249,22 @@ class Engine:
             ]
             # Spelling help is for the words as typed, not for a synonym's.
             suggestion = self.expander.suggest(parsed) if suggest else None
-            return SearchResults(expanded, hits, len(docs), offset, run.expansions, suggestion, run.feedback)
+            return SearchResults(expanded, hits, total, offset, run.expansions, suggestion, run.feedback)
+
+    def _prunable(self, page: int) -> bool:
+        """Whether a page ending at ``page`` can come from the pruned evaluation: one that
+        feedback would reorder needs every document's score."""
+        return 0 < page <= PROXIMITY_DEPTH and not self.scorer.feedback_reorders(page)
+
+    def _best(self, parsed: ParsedQuery, k: int, lenient: bool = False) -> tuple[QueryRun, list[tuple[int, float]], int] | None:
+        """The query's run, its ``k`` best documents with their scores and the number of
+        matching documents, from the pruned evaluation; None where it is left to the
+        exhaustive one."""
+        run = QueryRun(parsed.root, lenient)
+        run.typo_budget = MAX_CORRECTED_WORDS
+        assert parsed.root is not None
+        found = Pruner(self.scorer, run).best(parsed.root, k)
+        return None if found is None else (run, found[0], found[1])
 
     def _matching(
         self, parsed: ParsedQuery, under: str | None, glob: str | None, lenient: bool = False,

@@ -5,7 +5,7 @@ query latency (p50/p95/mean, with and without snippets), the cold start of a
 ``frsearch query`` process, and (with --files) ``frsearch index`` over the
 documents written as files: a full build, then a re-run with nothing changed.
 
-    python benchmarks/speed/run.py CORPUS [--max-docs N] [--out DIR] [--no-files]
+    python benchmarks/speed/run.py CORPUS [--max-docs N] [--copies N] [--out DIR] [--no-files] [--no-whoosh]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import DEFAULT_QUERIES, HERE, dir_size, iter_corpus, load_queries  # noqa: E402
+from benchlib import DEFAULT_QUERIES, HERE, dir_size, load_corpus, load_queries  # noqa: E402
 
 REPO = HERE.parent.parent
 WORKER = HERE / "worker.py"
@@ -71,7 +71,7 @@ def systems(args: argparse.Namespace) -> list[tuple[str, str, str]]:
     out = [("frsearch", "frsearch", sys.executable)]
     if args.baseline_python:
         out.insert(0, ("base", "frsearch", args.baseline_python))
-    return out + [("whoosh", "whoosh", sys.executable)]
+    return out + ([] if args.no_whoosh else [("whoosh", "whoosh", sys.executable)])
 
 
 def run_worker(task: str, engine: str, index_dir: str, work: str, extra: list[str],
@@ -154,7 +154,8 @@ def machine_info() -> dict[str, Any]:
 def part_build(args: argparse.Namespace, work: str) -> tuple[dict[str, Any], dict[str, str]]:
     """Build each engine's index in its own child process."""
     out, dirs = {}, {}
-    extra = ["--corpus", args.corpus] + (["--max-docs", str(args.max_docs)] if args.max_docs else [])
+    extra = ["--corpus", args.corpus, "--copies", str(args.copies)]
+    extra += ["--max-docs", str(args.max_docs)] if args.max_docs else []
     for name, engine, python in systems(args):
         index_dir = os.path.join(work, f"index-{name}")
         os.makedirs(index_dir)
@@ -194,6 +195,8 @@ def part_cold(args: argparse.Namespace, dirs: dict[str, str]) -> dict[str, Any]:
         "whoosh_import": [py, "-c", "import whoosh.index, whoosh.qparser, whoosh.analysis"],
         "python_startup": [py, "-c", "pass"],
     }
+    if args.no_whoosh:
+        del commands["whoosh_query"], commands["whoosh_import"]
     if args.baseline_python:
         base = args.baseline_python
         commands["base_query"] = [frsearch_command(base), "query", "--index", dirs["base"], args.cold_query]
@@ -217,10 +220,11 @@ def frsearch_command(python: str = sys.executable) -> str:
     return str(local) if local.exists() else (shutil.which("frsearch") or "frsearch")
 
 
-def write_files(corpus: str, max_docs: int | None, folder: str) -> tuple[int, int]:
-    """Write documents as .txt files (title line, blank line, text), 1000 a sub-folder."""
+def write_files(corpus: str, max_docs: int | None, folder: str, copies: int = 1) -> tuple[int, int]:
+    """Write documents as .txt files (title line, blank line, text), 1000 a sub-folder; with
+    ``copies``, the corpus that many times (as load_corpus gives it)."""
     count = size = 0
-    for n, doc in enumerate(iter_corpus(corpus, max_docs)):
+    for n, doc in enumerate(load_corpus(corpus, max_docs, copies)):
         sub = os.path.join(folder, f"{n // 1000:03d}")
         if n % 1000 == 0:
             os.makedirs(sub, exist_ok=True)
@@ -238,7 +242,7 @@ def part_files(args: argparse.Namespace, work: str) -> dict[str, Any]:
     folder, index_dir = os.path.join(work, "files"), os.path.join(work, "index-files")
     print("writing documents as files ...", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    count, size = write_files(args.corpus, args.max_docs, folder)
+    count, size = write_files(args.corpus, args.max_docs, folder, args.copies)
     out: dict[str, Any] = {"files": count, "bytes": size, "write_seconds": time.perf_counter() - t0}
     cmd = [frsearch_command(), "index", "--index", index_dir, "--quiet", folder]
     for key in ("full", "nochange"):
@@ -275,7 +279,8 @@ def print_table(res: dict[str, Any]) -> None:
     b = res.get("build")
     if b:
         f = b["frsearch"]
-        print(f"corpus: {res['corpus']}  {f['docs']:,} docs, {f['text_bytes'] / MB:.1f} MB of text")
+        copies = f" (the corpus {res['copies']} times, fresh ids)" if res.get("copies", 1) > 1 else ""
+        print(f"corpus: {res['corpus']}{copies}  {f['docs']:,} docs, {f['text_bytes'] / MB:.1f} MB of text")
     rows = _rows(res, "frsearch")
     base = _rows(res, "base") if res.get("baseline_python") else None
     head = f"{'':36} {'frsearch':>12} {'whoosh':>12} {'ratio f/w':>10}"
@@ -299,9 +304,11 @@ def print_table(res: dict[str, Any]) -> None:
 def _rows(res: dict[str, Any], name: str) -> list[tuple[str, float | None, float | None, int] | str]:
     """The table's rows for one frsearch (``name``: frsearch or base) next to Whoosh."""
     rows: list[tuple[str, float | None, float | None, int] | str] = []
+    # Without Whoosh (--no-whoosh), frsearch's own figures stand in for its column, then blanked.
+    no_whoosh = bool(res.get("no_whoosh"))
     b = res.get("build")
     if b:
-        f, w = b[name], b["whoosh"]
+        f, w = b[name], b.get("whoosh", b[name])
         rows.append("index build (own process each, on disk)")
         for label, key, scale, digits in (
             ("wall time (s)", "seconds", 1, 1),
@@ -320,9 +327,10 @@ def _rows(res: dict[str, Any], name: str) -> list[tuple[str, float | None, float
         rows.append(("index size on disk (MB)", f["index_bytes"] / MB, w["index_bytes"] / MB, 1))
     q = res.get("query")
     if q:
-        f, w = q[name], q["whoosh"]
+        f, w = q[name], q.get("whoosh", q[name])
         fp = f["plain"]
-        rows.append(f"queries ({fp['queries']}, top 10; whoosh {w['plain']['group'].upper()} group) (ms)")
+        group = "" if no_whoosh else f"; whoosh {w['plain']['group'].upper()} group"
+        rows.append(f"queries ({fp['queries']}, top 10{group}) (ms)")
         for which, name in (("first", "first run of each query"),
                             ("repeated", f"median of {fp['repeat']} repeats of each query")):
             rows.append(f"  {name}")
@@ -346,9 +354,9 @@ def _rows(res: dict[str, Any], name: str) -> list[tuple[str, float | None, float
         rows.append(f"cold start, median of {c['runs']} processes (ms)")
         prefix = "base" if name == "base" else "frsearch"
         rows.append(("query process, start to exit", c[f"{prefix}_query"]["median"] * 1000,
-                     c["whoosh_query"]["median"] * 1000, 0))
+                     c.get("whoosh_query", c[f"{prefix}_query"])["median"] * 1000, 0))
         rows.append(("python -c 'import ...'", c[f"{prefix}_import"]["median"] * 1000,
-                     c["whoosh_import"]["median"] * 1000, 0))
+                     c.get("whoosh_import", c[f"{prefix}_import"])["median"] * 1000, 0))
         rows.append(("python -c pass", c["python_startup"]["median"] * 1000, None, 0))
     fl = res.get("files")
     if fl and name == "frsearch":
@@ -358,6 +366,8 @@ def _rows(res: dict[str, Any], name: str) -> list[tuple[str, float | None, float
             rows.append((f"{name} wall (s)", fl[key]["seconds"], None, 2))
             rows.append((f"{name} peak RSS (MB)", fl[key]["peak_rss_kb"] * 1024 / MB, None, 0))
         rows.append(("index size on disk (MB)", fl["index_bytes"] / MB, None, 1))
+    if no_whoosh:
+        rows = [row if isinstance(row, str) else (row[0], row[1], None, row[3]) for row in rows]
     return rows
 
 
@@ -365,6 +375,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="frsearch vs stock Whoosh speed harness.")
     parser.add_argument("corpus", help="corpus.jsonl or corpus.jsonl.gz, one {id,title,text} a line")
     parser.add_argument("--max-docs", type=int, default=None, help="only the first N documents")
+    parser.add_argument("--copies", type=int, default=1,
+                        help="index the corpus N times over, each copy with fresh ids (a collection N "
+                        "times larger with the same words: how query cost grows with the collection)")
+    parser.add_argument("--no-whoosh", dest="no_whoosh", action="store_true",
+                        help="leave stock Whoosh out (its build and queries take long on large corpora)")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"),
                         help="folder of the JSON result (default: benchmarks/results/)")
     parser.add_argument("--files", action=argparse.BooleanOptionalAction, default=True,
@@ -389,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     res: dict[str, Any] = {
         "corpus": os.path.abspath(args.corpus),
         "max_docs": args.max_docs,
+        "copies": args.copies,
+        "no_whoosh": args.no_whoosh,
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": machine_info(),
         "baseline_python": args.baseline_python,
@@ -407,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     res["load_avg_end"] = os.getloadavg()
     print_table(res)
     os.makedirs(args.out, exist_ok=True)
-    tag = f"{args.max_docs}" if args.max_docs else "all"
+    tag = (f"{args.max_docs}" if args.max_docs else "all") + (f"-x{args.copies}" if args.copies > 1 else "")
     out_file = os.path.join(args.out, f"speed-{tag}-{time.strftime('%Y%m%d-%H%M%S')}.json")
     Path(out_file).write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"\nwrote {out_file}")
