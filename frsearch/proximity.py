@@ -18,17 +18,20 @@ words that follow each other in every document at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
 from frsearch.query import Node, Word, word_key
-from frsearch.segments import NO_DOCS, Segments, distinct_sorted, followed_in_fields, intersect, merge_sorted, union
+from frsearch.segments import NO_DOCS, Segments, followed_in_fields, intersect, merge_sorted, union
 
 if TYPE_CHECKING:
     from frsearch.ranking import QueryRun, SearchOptions
 
-__all__ = ["Proximity", "WINDOW_MIN"]
+__all__ = ["ByDocument", "Proximity", "WINDOW_MIN"]
+
+#: Scores by document number: an array over every document, or a ByDocument.
+Values = Union[np.ndarray, "ByDocument"]
 
 #: A window earns its bonus when it holds this many distinct free words of the query.
 WINDOW_MIN = 2
@@ -50,7 +53,7 @@ class Proximity:
         self._occurrences: dict[tuple[str, str], np.ndarray] = {}
 
     def add_bonus(
-        self, clauses: list[Node], scores: list[np.ndarray], present: list[bool], masses: list[float], sums: np.ndarray,
+        self, clauses: list[Node], scores: list[Values], present: list[bool], masses: list[float], sums: Values,
     ) -> None:
         """Add the bonuses into ``sums``: ``scores`` holds each free clause's score by document
         number (of the ``within`` documents at least), ``present`` whether it matches any
@@ -86,15 +89,14 @@ class Proximity:
             self._window(clauses, scores, present, masses, sums)
 
     def _window(
-        self, clauses: list[Node], scores: list[np.ndarray], present: list[bool], masses: list[float], sums: np.ndarray,
+        self, clauses: list[Node], scores: list[Values], present: list[bool], masses: list[float], sums: Values,
     ) -> None:
         opts = self.options
         words = _window_words(clauses, present)
         if not words:
             return
         total = sum(masses) or 1.0
-        best: np.ndarray | None = None
-        touched = []
+        found_docs, found_shares = [], []  # per field: documents (ascending), their best window
         fields = clauses[words[0]].fields
         for f in fields:
             keys = [self._merged(f, self._terms(clauses[i]), fields) for i in words]
@@ -112,17 +114,17 @@ class Proximity:
                     share += np.where(has, masses[i] / total, 0.0)
             good = count >= WINDOW_MIN
             if good.any():
-                if best is None:
-                    best = np.zeros(self.segments.doc_count_all)
-                docs = starts[good] >> 32
-                np.maximum.at(best, docs, share[good])
-                touched.append(distinct_sorted(docs))
-        if best is not None:
-            docs = union(touched)
+                docs, best = _best_per_doc(starts[good] >> 32, share[good])
+                found_docs.append(docs)
+                found_shares.append(best)
+        if found_docs:
+            docs = np.concatenate(found_docs)
+            order = np.argsort(docs, kind="stable")
+            docs, best = _best_per_doc(docs[order], np.concatenate(found_shares)[order])
             plain = scores[0][docs]
             for values in scores[1:]:
                 plain += values[docs]
-            sums[docs] += opts.window_weight * (best[docs] * plain)
+            sums[docs] += opts.window_weight * (best * plain)
 
     def _near(self, words: list[Node], slop: int) -> np.ndarray:
         """The documents (ascending) where ``words`` follow each other in one field, at most
@@ -162,6 +164,28 @@ class Proximity:
         if not parts:
             return NO_DOCS
         return parts[0] if len(parts) == 1 else merge_sorted(parts)
+
+
+def _best_per_doc(docs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each document of ``docs`` (ascending, repeated) once, with the largest of its values."""
+    firsts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+    return docs[firsts], np.maximum.reduceat(values, firsts)
+
+
+class ByDocument:
+    """Values of some documents (ascending), read and written by document number as an array
+    over every document would be (the documents asked for must be among them)."""
+
+    __slots__ = ("docs", "values")
+
+    def __init__(self, docs: np.ndarray, values: np.ndarray) -> None:
+        self.docs, self.values = docs, values
+
+    def __getitem__(self, wanted: np.ndarray) -> np.ndarray:
+        return self.values[np.searchsorted(self.docs, wanted)]
+
+    def __setitem__(self, wanted: np.ndarray, values: np.ndarray) -> None:
+        self.values[np.searchsorted(self.docs, wanted)] = values
 
 
 def _pairs(clauses: list[Node]) -> list[int]:

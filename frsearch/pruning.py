@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from frsearch.proximity import Proximity
+from frsearch.proximity import ByDocument, Proximity
 from frsearch.query import Either, Group, Node, Phrase, Word, distinct, word_key
 from frsearch.ranking import PROXIMITY_DEPTH, QueryRun, best_of, kth_largest, split_question_words, values_at
 from frsearch.segments import NO_DOCS, NO_SCORES, distinct_sorted, intersect, merge_sorted
@@ -250,20 +250,14 @@ class Pruner:
     ) -> np.ndarray:
         """``sums`` with the proximity bonuses of the ``within`` documents added (when not
         ``restricted``, these are all the matching documents)."""
-        n = self.segments.doc_count_all
         at = np.searchsorted(docs, within)
-        by_doc = []
-        for clause_values in values:
-            dense = np.zeros(n)
-            dense[within] = clause_values[at]
-            by_doc.append(dense)
-        dense_sums = np.zeros(n)
-        dense_sums[within] = sums[at]
+        by_doc = [ByDocument(within, clause_values[at]) for clause_values in values]
+        with_bonus = ByDocument(within, sums[at])
         present = [bool(len(found.ids)) for found in lists]
         proximity = Proximity(self.segments, self.options, self.run, within if restricted else None)
-        proximity.add_bonus(clauses, by_doc, present, masses, dense_sums)
+        proximity.add_bonus(clauses, by_doc, present, masses, with_bonus)
         out = sums.copy()
-        out[at] = dense_sums[within]
+        out[at] = with_bonus.values
         return out
 
 

@@ -255,8 +255,10 @@ class Scorer:
                 break
             scores = np.zeros(segments.doc_count_all)
             mask = np.zeros(segments.doc_count_all, dtype=bool)
-            for ids, part in parts:  # the longest field first, the others added to it
+            scores[parts[0][0]] = parts[0][1]  # the longest field first (0 + x is x), the others added
+            for ids, part in parts[1:]:
                 scores[ids] += part
+            for ids, _part in parts:
                 mask[ids] = True
             if best is None:
                 best, present = scores, mask
