@@ -190,13 +190,12 @@ def part_cold(args: argparse.Namespace, dirs: dict[str, str]) -> dict[str, Any]:
     where = os.path.dirname(dirs["frsearch"])
     commands = {
         "frsearch_query": [frsearch_command(), "query", "--index", dirs["frsearch"], args.cold_query],
-        "whoosh_query": [py, "-c", WHOOSH_COLD.format(group=group), dirs["whoosh"], args.cold_query],
         "frsearch_import": [py, "-c", "import frsearch"],
-        "whoosh_import": [py, "-c", "import whoosh.index, whoosh.qparser, whoosh.analysis"],
         "python_startup": [py, "-c", "pass"],
     }
-    if args.no_whoosh:
-        del commands["whoosh_query"], commands["whoosh_import"]
+    if not args.no_whoosh:
+        commands["whoosh_query"] = [py, "-c", WHOOSH_COLD.format(group=group), dirs["whoosh"], args.cold_query]
+        commands["whoosh_import"] = [py, "-c", "import whoosh.index, whoosh.qparser, whoosh.analysis"]
     if args.baseline_python:
         base = args.baseline_python
         commands["base_query"] = [frsearch_command(base), "query", "--index", dirs["base"], args.cold_query]
