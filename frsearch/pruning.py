@@ -146,14 +146,7 @@ class Pruner:
             found = self.word_list(clause, expansions)
             run.record(clause, expansions, _Members(found.ids))
         elif isinstance(clause, Phrase):
-            docs = self.segments.phrase_docs([w.term for w in clause.words], clause.slop, clause.fields)
-            total = np.zeros(len(docs))
-            members = _Members(docs)
-            for word in clause.words:
-                expansions = [(word.term, 1.0)]
-                ids, values = scorer.word_scores(word, expansions)
-                total = total + values_at(ids, values, docs)
-                run.record(word, expansions, members)
+            docs, total = scorer.phrase_scores(clause, run, _Members)
             found = ScoredList(docs, total, n)
         else:  # OR, or a group in parentheses: its bonuses need all its documents
             scores, mask = scorer.evaluate(clause, run)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from whoosh.util.numeric import byte_to_length
@@ -325,21 +325,32 @@ class Scorer:
         return scores, mask
 
     def _phrase(self, phrase: Phrase, run: QueryRun) -> Dense:
-        """The phrase's documents, each scoring the sum of the phrase's words' scores."""
         n = self.segments.doc_count_all
+        mask = np.zeros(n, dtype=bool)
+
+        def members(docs: np.ndarray) -> _Members:
+            mask[docs] = True
+            return _Members(mask)
+
+        docs, total = self.phrase_scores(phrase, run, members)
+        scores = np.zeros(n)
+        scores[docs] = total
+        return scores, mask
+
+    def phrase_scores(
+        self, phrase: Phrase, run: QueryRun, members: Callable[[np.ndarray], Any],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The phrase's documents (ascending), each scoring the sum of the phrase's words'
+        scores; ``members(documents)`` is what the run notes its words' terms matched in."""
         docs = self.segments.phrase_docs([w.term for w in phrase.words], phrase.slop, phrase.fields)
         total = np.zeros(len(docs))
-        mask = np.zeros(n, dtype=bool)
-        mask[docs] = True
-        members = _Members(mask)
+        held = members(docs)
         for word in phrase.words:
             expansions = [(word.term, 1.0)]
             ids, values = self.word_scores(word, expansions)
             total = total + values_at(ids, values, docs)
-            run.record(word, expansions, members)
-        scores = np.zeros(n)
-        scores[docs] = total
-        return scores, mask
+            run.record(word, expansions, held)
+        return docs, total
 
     def _group(self, group: Group, run: QueryRun) -> Dense:
         result: Dense | None = None

@@ -70,7 +70,7 @@ class TermVectors:
 
     __slots__ = ("fields", "df", "size")
 
-    def __init__(self, fields: dict[str, tuple[np.ndarray, np.ndarray]], doc_count: int) -> None:
+    def __init__(self, fields: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
         self.fields = fields
         self.size = sum(len(ids) for ids, _tfs in fields.values())
         found = [ids for ids, _tfs in fields.values() if len(ids)]
@@ -197,7 +197,7 @@ class Segments:
         key = (term, ",".join(fields))
         found = self._vectors.get(key)
         if found is None:
-            found = TermVectors({f: self._field_vectors(f, term) for f in fields}, self.doc_count_all)
+            found = TermVectors({f: self._field_vectors(f, term) for f in fields})
             with self.lock:  # bounded by postings held, not by terms: common terms are large
                 self._vectors.put(key, found, found.size)
         return found
