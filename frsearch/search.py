@@ -21,7 +21,7 @@ from frsearch.errors import QueryError
 from frsearch.expand import MAX_CORRECTED_WORDS, Expander, osa_distance
 from frsearch.paths import nfc
 from frsearch.query import FIELDS, Either, Group, ParsedQuery, Phrase, Word, parse_query
-from frsearch.pruning import Pruner
+from frsearch.pruning import PRUNE_MIN_DOCS, Pruner
 from frsearch.ranking import PROXIMITY_DEPTH, QUESTION_WORDS, QueryRun, Scorer, SearchOptions, top
 from frsearch.segments import Segments
 from frsearch.snippets import COUNTED_SPANS_CHARS, Highlighting, Snippet, highlighting, make_snippet, word_matches
@@ -169,8 +169,9 @@ class Engine:
         self.options = options or SearchOptions()
         #: Whether a page of hits by score comes from the pruned evaluation
         #: (frsearch.pruning), which gives the same hits and scores as scoring every
-        #: matching document; False scores them all (tests and benchmarks compare both).
-        self.prune = True
+        #: matching document: None (the default) when the index has PRUNE_MIN_DOCS
+        #: documents or more; True or False to choose (tests and benchmarks compare both).
+        self.prune: bool | None = None
 
     @property
     def options(self) -> SearchOptions:
@@ -222,7 +223,8 @@ class Engine:
         with self.segments.lock:
             page = offset + limit
             best = None
-            if self.prune and sort == "score" and under is None and glob is None and self._prunable(page):
+            prune = self.segments.doc_count_all >= PRUNE_MIN_DOCS if self.prune is None else self.prune
+            if prune and sort == "score" and under is None and glob is None and self._prunable(page):
                 best = self._best(expanded, page)
                 if best is not None and not best[2] and best[0].held_back:
                     best = self._best(expanded, page, lenient=True)

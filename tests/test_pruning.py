@@ -142,7 +142,7 @@ def test_pruned_pages_are_the_exhaustive_ones(collection: tuple[frsearch.Index, 
                 assert pruned == exhaustive, (query, offset, limit)
     finally:
         index.engine().options = frsearch.SearchOptions()
-        index.engine().prune = True
+        index.engine().prune = None
 
 
 @pytest.mark.parametrize("changes", [{}, {"proximity_weight": 0.0}], ids=["defaults", "no-proximity"])
@@ -169,6 +169,7 @@ def test_pruning_scores_fewer_documents_than_match(
             index.search(query, limit=10)
     finally:
         index.engine().options = frsearch.SearchOptions()
+        index.engine().prune = None
     assert len(seen) > 100
     pruned = [scored for scored, matching in seen if scored < matching]
     scored, matching = sum(s for s, _m in seen), sum(m for _s, m in seen)
@@ -190,3 +191,31 @@ def test_pages_that_need_every_score_are_not_pruned(collection: tuple[frsearch.I
         assert engine._prunable(200) and not engine._prunable(201)
     finally:
         engine.options = frsearch.SearchOptions()
+
+
+def test_small_indexes_score_every_document_unless_told(
+    collection: tuple[frsearch.Index, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By default only an index of PRUNE_MIN_DOCS documents or more prunes (below, pruning
+    costs more than it saves); ``engine.prune`` decides otherwise."""
+    index, chosen = collection
+    calls: list[str] = []
+    original = pruning.Pruner.best
+
+    def spy(self: pruning.Pruner, root: Any, k: int) -> Any:
+        calls.append("pruned")
+        return original(self, root, k)
+
+    monkeypatch.setattr(pruning.Pruner, "best", spy)
+    assert index.engine().prune is None and len(index) < pruning.PRUNE_MIN_DOCS
+    index.search(chosen[0])
+    assert calls == []
+    monkeypatch.setattr("frsearch.search.PRUNE_MIN_DOCS", len(index))
+    index.search(chosen[0])
+    assert calls == ["pruned"]
+    index.engine().prune = False
+    try:
+        index.search(chosen[0])
+    finally:
+        index.engine().prune = None
+    assert calls == ["pruned"]
