@@ -7,8 +7,9 @@ BLOCK: a clause knows its best score in each block. In a block, the clauses whos
 best scores, added up and times the best coordination factor they can give, stay below
 the k-th best score already seen cannot bring a document of theirs to the page alone:
 only the documents of the block's other clauses are scored (a block where no clause
-can reach it is skipped), each looked up in the other clauses' lists. The first
-threshold comes from each clause's best documents, scored in full.
+can reach it is skipped), each looked up in the other clauses' lists. Blocks are read
+from the highest bound down, in rounds of growing size; the k-th best score of the
+documents scored so far is the threshold of the next round.
 
 The hits and scores are those of the exhaustive evaluation (frsearch.ranking's
 ``Scorer.evaluate``) to the last bit: the same arithmetic runs, in the same order, on
@@ -297,7 +298,7 @@ def _by_blocks(
     blocks: _Blocks, score: Callable[[np.ndarray], Scored], depth: int,
 ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray | None, float]:
     """The documents (ascending) that may be among the ``depth`` best, scored: blocks are
-    read from the highest bound down, in rounds that double in size, and each round's
+    read from the highest bound down, in rounds that grow ROUND_GROWTH times, and each round's
     scores raise the threshold that the next blocks and documents must be able to reach;
     the reading stops at the first block that cannot. Returns the documents, their scores
     (as ``score`` gives them) and the last threshold."""
