@@ -39,7 +39,6 @@ WINDOW_MIN = 2
 PROXIMITY_TERMS = 3
 
 
-
 class Proximity:
     """The bonuses of one group of free words, in the ``within`` documents (None: all)."""
 

@@ -124,17 +124,24 @@ class Pruner:
         if isinstance(root, Group):
             if root.must:
                 return self._all_of(root, k)
-            clauses, minor = split_question_words(distinct(root.should))
-            if not clauses:
+            free = self._free_clauses(root)
+            if free is None:
                 return None  # only exclusions: every other document matches
-            lists = [self._list(c) for c in clauses]
-            if minor and not any(len(found.ids) for found in lists):
-                clauses = clauses + minor  # nothing but the question words matches
-                lists += [self._list(c) for c in minor]
-            excluded = [self._list(c) for c in root.must_not]
-            return self._sum_of(clauses, lists, k, free=True, excluded=excluded)
+            return self._sum_of(*free, k, free=True)
         clauses = root.clauses if isinstance(root, Either) else [root]
-        return self._sum_of(clauses, [self._list(c) for c in clauses], k, free=False, excluded=[])
+        return self._sum_of(clauses, [self._list(c) for c in clauses], [], k, free=False)
+
+    def _free_clauses(self, group: Group) -> tuple[list[Node], list[ScoredList], list[ScoredList]] | None:
+        """A group of free clauses: the clauses searched, their lists and the excluded
+        clauses' lists (None when it has only exclusions)."""
+        clauses, minor = split_question_words(distinct(group.should))
+        if not clauses:
+            return None
+        lists = [self._list(c) for c in clauses]
+        if minor and not any(len(found.ids) for found in lists):
+            clauses = clauses + minor  # nothing but the question words matches
+            lists += [self._list(c) for c in minor]
+        return clauses, lists, [self._list(c) for c in group.must_not]
 
     # -- clauses ------------------------------------------------------------------------
 
@@ -154,10 +161,24 @@ class Pruner:
         elif isinstance(clause, Phrase):
             docs, total = scorer.phrase_scores(clause, run, _Members)
             found = ScoredList(docs, total, n)
-        else:  # OR, or a group in parentheses: its bonuses need all its documents
-            scores, mask = scorer.evaluate(clause, run)
-            docs = np.flatnonzero(mask)
-            found = ScoredList(docs, scores[docs], n)
+        else:
+            # An OR or a group in parentheses, scored in every document it matches (its own
+            # proximity bonuses need its own best documents); a group with required clauses
+            # or only exclusions goes through the exhaustive evaluation.
+            free = self._free_clauses(clause) if isinstance(clause, Group) and not clause.must else None
+            every: tuple[np.ndarray, np.ndarray, int] | None = None
+            if isinstance(clause, Either):
+                inner = clause.clauses
+                every = self._scored(inner, [self._list(c) for c in inner], [], None, free=False)
+            elif free is not None:
+                every = self._scored(*free, None, free=True)
+            if every is not None:
+                docs, scores, _total = every
+            else:
+                dense, mask = scorer.evaluate(clause, run)
+                docs = np.flatnonzero(mask)
+                scores = dense[docs]
+            found = ScoredList(docs, scores, n)
         self._lists[id(clause)] = found
         return found
 
@@ -199,16 +220,29 @@ class Pruner:
     # -- clauses that add up --------------------------------------------------------------
 
     def _sum_of(
-        self, clauses: list[Node], lists: list[ScoredList], k: int, free: bool, excluded: list[ScoredList],
+        self, clauses: list[Node], lists: list[ScoredList], excluded: list[ScoredList], k: int, free: bool,
     ) -> Best | None:
-        """Clauses whose scores add up: free words (``free``: with coordination and the
-        proximity bonuses) or the alternatives of an OR."""
+        """The ``k`` best documents of clauses whose scores add up: free words (``free``: with
+        coordination and the proximity bonuses) or the alternatives of an OR."""
+        found = self._scored(clauses, lists, excluded, k, free)
+        if found is None:
+            return None
+        docs, ranked, total = found
+        best, scores = best_of(docs, ranked, k)
+        return list(zip(best.tolist(), scores.tolist())), total
+
+    def _scored(
+        self, clauses: list[Node], lists: list[ScoredList], excluded: list[ScoredList], k: int | None, free: bool,
+    ) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """The documents (ascending) that may be among the ``k`` best (every matching one
+        when ``k`` is None) with their scores, and how many documents match; None when too
+        many of the best were excluded to be sure of the page."""
         scorer, opts = self.scorer, self.options
         masses = [scorer.clause_idf(c, self.run) for c in clauses] if free else [0.0] * len(clauses)
         mass = sum(masses)
         power = opts.coordination if free and len(clauses) >= 2 and mass > 0 else 0.0
         near = free and opts.proximity_weight > 0 and len(clauses) > 1
-        depth = max(k, PROXIMITY_DEPTH) if near else k
+        depth = None if k is None else max(k, PROXIMITY_DEPTH) if near else k
         matching, total = _counts(lists, excluded)
 
         def score(docs: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
@@ -222,7 +256,7 @@ class Pruner:
             return values, sums, factors
 
         threshold = 0.0
-        if matching > depth:
+        if depth is not None and matching > depth:
             blocks = _Blocks(lists, masses, mass, power)
             docs, values, sums, factors, threshold = _by_blocks(blocks, score, depth)
         else:
@@ -238,10 +272,9 @@ class Pruner:
             if len(docs) and len(found.ids):
                 keep = ~_has(found.ids, docs)
                 docs, ranked = docs[keep], ranked[keep]
-        if threshold > 0 and int(np.count_nonzero(ranked >= threshold)) < min(k, total):
+        if k is not None and threshold > 0 and int(np.count_nonzero(ranked >= threshold)) < min(k, total):
             return None  # too many of the best were excluded to be sure of the page
-        best, scores = best_of(docs, ranked, k)
-        return list(zip(best.tolist(), scores.tolist())), total
+        return docs, ranked, total
 
     def _bonus(
         self, clauses: list[Node], lists: list[ScoredList], masses: list[float], docs: np.ndarray,

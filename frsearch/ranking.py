@@ -443,11 +443,11 @@ class Scorer:
             found = np.flatnonzero(np.bincount(sets, minlength=1 << len(matched)))
             table = np.zeros(1 << len(matched))
             for s in found.tolist():
-                matched = 0.0
+                held = 0.0
                 for i, mass in enumerate(masses):  # added in the query's order
                     if s >> i & 1:
-                        matched += mass
-                table[s] = pow(matched / n, p)
+                        held += mass
+                table[s] = pow(held / n, p)
             return table[sets]
         # A long query: the distinct shares of the documents.
         matched_all = np.zeros(count)
