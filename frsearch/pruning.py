@@ -36,10 +36,10 @@ if TYPE_CHECKING:
 
 __all__ = ["BLOCK", "PRUNE_MIN_DOCS", "Pruner", "ScoredList"]
 
-#: Below this many documents, scoring every matching one costs no more than pruning (76
-#: queries, CPU once each query ran: 1.78 ms against 2.23 at 11,545 documents, 2.71 against
-#: 2.79 at 89,609; 6.34 against 4.66 at 358,436, see benchmarks/README.md), so search()
-#: prunes from this size up.
+#: Below this many documents, scoring every matching one costs no more than pruning (CPU a
+#: query once each query ran, exhaustive against pruned: 1.78 against 2.23 ms at 11,545
+#: documents, 2.95 against 2.98 at 89,609, 3.89 against 3.55 at 179,218, 5.33 against 4.12
+#: at 358,436; see benchmarks/README.md), so search() prunes from this size up.
 PRUNE_MIN_DOCS = 100_000
 #: Document numbers per block. Smaller blocks bound scores more tightly but cost more per
 #: query (a few arrays of one value per block and clause).

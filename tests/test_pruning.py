@@ -3,8 +3,8 @@ exhaustive one, and does skip documents.
 
 The collection is made of the seeds' sentences, shuffled into 3,000 documents with a fixed
 seed, plus exact copies (ties broken by document number) and deletions across segments; the
-queries cover free words, question words, phrases, AND, OR, NOT, prefixes, typos, fields
-and nested groups, under several option sets and page sizes.
+queries cover free words, question words, phrases, AND, OR, NOT, prefixes, typos, fields,
+nested groups and split words, under several option sets and page sizes.
 """
 
 from __future__ import annotations
@@ -114,6 +114,8 @@ def queries(pool: list[str]) -> list[str]:
         out.append(f"{pick(common)} {pick(common)} -{pick(middle)}")
         common_word = pick(common)
         out.append(f"{common_word} {common_word} {pick(middle)}")
+    hyphenated = sorted({w for sentence in pool for w in re.findall(r"\w+-\w+", sentence)})
+    out += [f"{word} {pick(common)}" for word in hyphenated[:6]]  # split words: a phrase OR a group
     return out
 
 
