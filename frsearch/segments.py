@@ -100,6 +100,7 @@ class Segments:
         self._codes: dict[str, np.ndarray] = {}
         self._columns: dict[str, list[Any]] = {}
         self._vectors = BoundedCache(cache_bound(self.doc_count_all))  # (term, fields) -> TermVectors
+        self._phrases = BoundedCache(cache_bound(self.doc_count_all) // 4)  # (terms, slop, fields) -> documents
         self._arrays: list[Any] | None = None
         self._live: np.ndarray | None = None
         _reuse_freed_memory()
@@ -283,7 +284,14 @@ class Segments:
         self, terms: list[str], slop: int, fields: Sequence[str], within: np.ndarray | None = None,
     ) -> np.ndarray:
         """The documents (ascending) where ``terms`` occur in order in one of ``fields``, with at
-        most ``slop`` other words between each; ``within`` limits the search to those."""
+        most ``slop`` other words between each; ``within`` limits the search to those. A
+        phrase's documents over the whole index are kept for the next queries (a phrase of
+        common words reads the positions of every document that has them all)."""
+        key = (tuple(terms), slop, tuple(fields))
+        if within is None:
+            found = self._phrases.get(key)
+            if found is not None:
+                return found
 
         def occurrences_in(fieldname: str) -> list[np.ndarray] | None:
             candidates = within
@@ -296,7 +304,13 @@ class Segments:
                 return None
             return [self.occurrences(fieldname, term, candidates) for term in terms]
 
-        return followed_in_fields(fields, slop, occurrences_in)
+        docs = followed_in_fields(fields, slop, occurrences_in)
+        if within is None:
+            if docs is not NO_DOCS:
+                docs.flags.writeable = False  # shared by the next queries
+            with self.lock:
+                self._phrases.put(key, docs, len(docs) + 1)
+        return docs
 
 
 # ---------------------------------------------------------------------------
