@@ -63,7 +63,7 @@ class ScoredList:
     block's best score and whether it has documents, where each block starts in the list,
     and the documents as a bit set."""
 
-    __slots__ = ("ids", "values", "starts", "maxima", "filled", "bits")
+    __slots__ = ("ids", "values", "starts", "maxima", "filled", "bits", "negative")
 
     def __init__(self, ids: np.ndarray, values: np.ndarray, doc_count: int) -> None:
         self.ids, self.values = ids, values
@@ -77,6 +77,9 @@ class ScoredList:
         mask = np.zeros(blocks * BLOCK, dtype=bool)
         mask[ids] = True
         self.bits = np.packbits(mask)
+        #: Whether some score is below 0 (a negative weight among the options): block bounds,
+        #: added up, then bound nothing.
+        self.negative = bool(len(values)) and float(values.min()) < 0
 
     @property
     def size(self) -> int:
@@ -256,7 +259,7 @@ class Pruner:
             return values, sums, factors
 
         threshold = 0.0
-        if depth is not None and matching > depth:
+        if depth is not None and matching > depth and power >= 0 and not any(found.negative for found in lists):
             blocks = _Blocks(lists, masses, mass, power)
             docs, values, sums, factors, threshold = _by_blocks(blocks, score, depth)
         else:

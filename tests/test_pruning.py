@@ -29,6 +29,7 @@ OPTION_SETS: list[dict[str, Any]] = [
     {"proximity_weight": 0.0, "window_weight": 0.0},
     {"k1": 0.9, "b": {"title": 0.75, "body": 0.75}, "idf_exponent": 1.0, "proximity_slop": 2, "window_size": 20},
     {"related_forms": False, "typo_tolerance": False, "proximity_triple_weight": 0.0, "feedback_docs": 0},
+    {"weights": {"title": -0.5, "body": 1.0}, "coordination": -0.3},  # weights no bound holds for
 ]
 #: (offset, limit) of the pages compared: feedback_docs=0 lets pages past the tenth hit prune.
 PAGES = [(0, 1), (0, 10), (5, 5), (0, 50)]
