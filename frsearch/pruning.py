@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from frsearch.proximity import ByDocument, Proximity
-from frsearch.query import Either, Group, Node, Phrase, Word, distinct, word_key
+from frsearch.query import Either, Group, Node, Phrase, Word, distinct
 from frsearch.ranking import PROXIMITY_DEPTH, QueryRun, best_of, kth_largest, split_question_words, values_at
-from frsearch.segments import NO_DOCS, NO_SCORES, distinct_sorted, intersect, merge_sorted
+from frsearch.segments import NO_DOCS, NO_SCORES, intersect, locate, union
 
 if TYPE_CHECKING:
     from frsearch.ranking import Expansions, Scorer
@@ -263,7 +263,7 @@ class Pruner:
             blocks = _Blocks(lists, masses, mass, power)
             docs, values, sums, factors, threshold = _by_blocks(blocks, score, depth)
         else:
-            docs = _union([found.ids for found in lists])
+            docs = union([found.ids for found in lists])
             values, sums, factors = score(docs)
         ranked = sums if factors is None else sums * factors
         if near:
@@ -324,7 +324,7 @@ class _Blocks:
         reach it."""
         weak = np.count_nonzero(self.reach[:, blocks] < threshold, axis=0)
         needed = (self.rank[:, blocks] >= weak[None, :]) & self.filled[:, blocks]
-        return _union([found.slices(blocks[row]) for found, row in zip(self.lists, needed)])
+        return union([found.slices(blocks[row]) for found, row in zip(self.lists, needed)])
 
 
 Scored = tuple[list[np.ndarray], np.ndarray, "np.ndarray | None"]
@@ -380,20 +380,11 @@ def _counts(lists: list[ScoredList], excluded: list[ScoredList]) -> tuple[int, i
     return matching, int(_BIT_COUNTS[bits].sum())
 
 
-def _union(parts: list[np.ndarray]) -> np.ndarray:
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return NO_DOCS
-    return parts[0] if len(parts) == 1 else distinct_sorted(merge_sorted(parts))
-
-
 def _lookup(found: ScoredList, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The list's scores at ``docs`` (0 where it has none), and whether it has each."""
-    ids = found.ids
-    if not len(ids) or not len(docs):
+    if not len(found.ids) or not len(docs):
         return np.zeros(len(docs)), np.zeros(len(docs), dtype=bool)
-    at = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
-    has = ids[at] == docs
+    at, has = locate(found.ids, docs)
     return np.where(has, found.values[at], 0.0), has
 
 
@@ -401,6 +392,5 @@ def _has(ids: np.ndarray, docs: np.ndarray) -> np.ndarray:
     """Whether each of ``docs`` (ascending) is in ``ids`` (ascending)."""
     if not len(ids) or not len(docs):
         return np.zeros(len(docs), dtype=bool)
-    at = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
-    return ids[at] == docs
+    return locate(ids, docs)[1]
 

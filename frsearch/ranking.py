@@ -21,7 +21,7 @@ from whoosh.util.numeric import byte_to_length
 from frsearch.analysis import term_counts
 from frsearch.proximity import Proximity
 from frsearch.query import FIELDS, Either, Group, Node, Phrase, Word, distinct, word_key, words_of
-from frsearch.segments import NO_DOCS, NO_SCORES, BoundedCache, Segments, cache_bound, distinct_sorted
+from frsearch.segments import NO_DOCS, NO_SCORES, BoundedCache, Segments, cache_bound, distinct_sorted, locate
 
 if TYPE_CHECKING:
     from frsearch.expand import Expander
@@ -546,5 +546,5 @@ def values_at(ids: np.ndarray, values: np.ndarray, docs: np.ndarray) -> np.ndarr
     """The values of ``docs`` (0 for those not in ``ids``, which is ascending)."""
     if not len(ids):
         return np.zeros(len(docs))
-    at = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
-    return np.where(ids[at] == docs, values[at], 0.0)
+    at, has = locate(ids, docs)
+    return np.where(has, values[at], 0.0)

@@ -262,8 +262,7 @@ class Engine:
         """The query's run, its ``k`` best documents with their scores and the number of
         matching documents, from the pruned evaluation; None where it is left to the
         exhaustive one."""
-        run = QueryRun(parsed.root, lenient)
-        run.typo_budget = MAX_CORRECTED_WORDS
+        run = _new_run(parsed, lenient)
         assert parsed.root is not None
         found = Pruner(self.scorer, run).best(parsed.root, k)
         return None if found is None else (run, found[0], found[1])
@@ -273,8 +272,7 @@ class Engine:
     ) -> tuple[QueryRun, np.ndarray, np.ndarray]:
         """The query's run, every document's score, and the matching documents (ascending)
         among those the filters keep."""
-        run = QueryRun(parsed.root, lenient)
-        run.typo_budget = MAX_CORRECTED_WORDS
+        run = _new_run(parsed, lenient)
         assert parsed.root is not None
         found, mask = self.scorer.evaluate(parsed.root, run)
         docs = np.flatnonzero(mask)
@@ -359,3 +357,10 @@ class Engine:
                 body, counts = body[lo:hi], None
             hit.snippet = make_snippet(body, termset, fragments, fragment_chars, counts, run.term_words(), marks)
         return hit
+
+
+def _new_run(parsed: ParsedQuery, lenient: bool) -> QueryRun:
+    """A run of the query, with the typo budget of a query."""
+    run = QueryRun(parsed.root, lenient)
+    run.typo_budget = MAX_CORRECTED_WORDS
+    return run

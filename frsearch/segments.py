@@ -22,7 +22,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from frsearch.postings import check_slices, open_arrays
 from frsearch.query import FIELDS
 
-__all__ = ["NO_DOCS", "NO_SCORES", "BoundedCache", "cache_bound", "Segments", "TermVectors", "followed_in_fields", "following", "intersect", "merge_sorted", "union"]
+__all__ = ["NO_DOCS", "NO_SCORES", "BoundedCache", "cache_bound", "Segments", "TermVectors", "followed_in_fields", "following", "intersect", "locate", "merge_sorted", "union"]
 
 #: Postings (with their encoded positions) kept between searches: this many, or
 #: CACHED_POSTINGS_PER_DOC times the documents of a larger index, so that a collection
@@ -210,10 +210,7 @@ class Segments:
     def term_docs(self, term: str, fields: Sequence[str], first: int | None = None) -> np.ndarray:
         """The documents (ascending) that have ``term`` in any of ``fields``; with ``first``,
         only the first so many of them (read without joining whole lists)."""
-        parts = [ids[:first] for ids, _tfs in self.term_vectors(term, fields).fields.values() if len(ids)]
-        if len(parts) < 2:
-            return parts[0] if parts else NO_DOCS
-        return union(parts)[:first]
+        return union([ids[:first] for ids, _tfs in self.term_vectors(term, fields).fields.values()])[:first]
 
     def _field_vectors(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers ascending, frequencies) of a term in one field, deleted ones left out."""
@@ -317,21 +314,28 @@ class Segments:
 # Ascending arrays of document numbers (or of occurrences)
 
 
+def locate(ids: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``docs`` (ascending), its index in ``ids`` (ascending, not empty) where it
+    is there, and whether it is."""
+    at = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
+    return at, ids[at] == docs
+
+
 def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The values in both ascending arrays of distinct values."""
     if len(a) > len(b):
         a, b = b, a
     if not len(a):
         return a
-    at = np.minimum(np.searchsorted(b, a), len(b) - 1)
-    return a[b[at] == a]
+    return a[locate(b, a)[1]]
 
 
 def union(parts: list[np.ndarray]) -> np.ndarray:
     """The distinct values of ascending arrays, ascending (np.union1d without its import of
-    numpy.ma, which a one-query process would pay for)."""
-    if len(parts) == 1:
-        return parts[0]
+    numpy.ma, which a one-query process would pay for); empty arrays, or none, are welcome."""
+    parts = [p for p in parts if len(p)]
+    if len(parts) < 2:
+        return parts[0] if parts else NO_DOCS
     return distinct_sorted(merge_sorted(parts))
 
 
@@ -364,7 +368,7 @@ def followed_in_fields(
             docs = following(keys, slop + 1)
             if len(docs):
                 found.append(docs)
-    return union(found) if found else NO_DOCS
+    return union(found)
 
 
 def following(keys: list[np.ndarray], reach: int) -> np.ndarray:
