@@ -284,10 +284,10 @@ class _Vocabulary:
         return self.segments.frequency(term, FIELDS)
 
     def writes(self, term: str, folded: str) -> bool:
-        pattern = spelling.written_pattern(folded)
+        forms = spelling.written_forms(folded)
         for docnum in self.segments.term_docs(term, FIELDS, first=WRITTEN_DOCS).tolist():
             stored = self.segments.stored(docnum)
-            if any(pattern.search(stored.get(name) or "") for name in FIELDS):
+            if any(spelling.writes_form(stored.get(name) or "", forms) for name in FIELDS):
                 return True
         return False
 

@@ -81,6 +81,10 @@ class SearchOptions:
 
 #: The proximity and window bonuses look at this many of the best documents so far.
 PROXIMITY_DEPTH = 200
+#: A word whose postings are fewer than 1/SPARSE_SHARE of the documents is scored by merging
+#: its lists; a more common one in arrays over every document (the two cost the same near
+#: 1/10: 0.14 against 0.25 ms at 7,500 postings of 358,436 documents, 0.59 against 0.50 at 40,000).
+SPARSE_SHARE = 16
 #: Feedback leaves the first FEEDBACK_AFTER hits alone (the first page never changes).
 FEEDBACK_AFTER = 10
 #: Feedback reads this many characters of each field of a document, at most.
@@ -240,41 +244,46 @@ class Scorer:
         if cached is not None:
             return cached
         segments = self.segments
+        # Each term's parts: (documents, scores) in each field that has it, the longest first.
+        terms = [
+            [(ids, fw * tfs / (tfs + self.saturation(f)[segments.length_codes(f)[ids]]))
+             for f, ids, tfs, fw in self.field_postings(term, weight, word.fields)]
+            for term, weight in expansions
+        ]
+        terms = [parts for parts in terms if parts]
+        postings = sum(len(ids) for parts in terms for ids, _part in parts)
+        if not terms:
+            cached = (NO_DOCS, NO_SCORES)
+        elif len(terms) == 1 and len(terms[0]) == 1:
+            cached = terms[0][0]  # one term in one field: already (documents, scores)
+        elif postings * SPARSE_SHARE < segments.doc_count_all:
+            cached = _sparse_word(terms)
+        else:
+            cached = self._dense_word(terms)
+        with segments.lock:
+            self._word_scores.put(key, cached, len(cached[0]))
+        return cached
+
+    def _dense_word(self, terms: list[list[tuple[np.ndarray, np.ndarray]]]) -> tuple[np.ndarray, np.ndarray]:
+        """A word's (documents, scores) from its terms' parts (see word_scores), added up in
+        arrays over every document: faster than merging lists when they hold many documents."""
+        n = self.segments.doc_count_all
         best: np.ndarray | None = None
-        present: np.ndarray | None = None
-        single: tuple[np.ndarray, np.ndarray] | None = None
-        for term, weight in expansions:
-            parts = [
-                (ids, fw * tfs / (tfs + self.saturation(f)[segments.length_codes(f)[ids]]))
-                for f, ids, tfs, fw in self.field_postings(term, weight, word.fields)
-            ]
-            if not parts:
-                continue
-            if best is None and len(parts) == 1 and len(expansions) == 1:
-                single = parts[0]  # one term in one field: already (documents, scores)
-                break
-            scores = np.zeros(segments.doc_count_all)
-            mask = np.zeros(segments.doc_count_all, dtype=bool)
+        present = np.zeros(n, dtype=bool)
+        for parts in terms:
+            scores = np.zeros(n)
             scores[parts[0][0]] = parts[0][1]  # the longest field first (0 + x is x), the others added
             for ids, part in parts[1:]:
                 scores[ids] += part
             for ids, _part in parts:
-                mask[ids] = True
+                present[ids] = True
             if best is None:
-                best, present = scores, mask
-            else:  # a word scores its best term
+                best = scores
+            else:  # a word scores its best term (0 where a term is missing)
                 np.maximum(best, scores, out=best)
-                present |= mask
-        if single is not None:
-            cached = single
-        elif best is None or present is None:
-            cached = (NO_DOCS, NO_SCORES)
-        else:
-            ids = np.flatnonzero(present)
-            cached = (ids, best[ids])
-        with segments.lock:
-            self._word_scores.put(key, cached, len(cached[0]))
-        return cached
+        assert best is not None
+        ids = np.flatnonzero(present)
+        return ids, best[ids]
 
     def field_postings(self, term: str, weight: float, fields: tuple[str, ...]) -> list[tuple[str, np.ndarray, np.ndarray, float]]:
         """(field, document numbers, frequencies, BM25 factor) of a term in each field that
@@ -548,3 +557,32 @@ def values_at(ids: np.ndarray, values: np.ndarray, docs: np.ndarray) -> np.ndarr
         return np.zeros(len(docs))
     at, has = locate(ids, docs)
     return np.where(has, values[at], 0.0)
+
+
+def _sparse_word(terms: list[list[tuple[np.ndarray, np.ndarray]]]) -> tuple[np.ndarray, np.ndarray]:
+    """As Scorer._dense_word, by merging the lists: the same values to the last bit (each
+    term's fields added in the same order, a term's score 0 where the term is missing)."""
+    per_term = [_merged(parts, np.add)[:2] for parts in terms]
+    if len(per_term) == 1:
+        return per_term[0]
+    ids, values, counts = _merged(per_term, np.maximum)
+    missing = counts < len(per_term)
+    values[missing] = np.maximum(values[missing], 0.0)
+    return ids, values
+
+
+def _merged(parts: list[tuple[np.ndarray, np.ndarray]], combine: np.ufunc) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The documents of ascending lists, each once, with their values combined by ``combine``
+    in the lists' order, and in how many lists each is."""
+    if len(parts) == 1:
+        ids, values = parts[0]
+        return ids, values, np.ones(len(ids), dtype=np.int64)
+    ids = np.concatenate([ids for ids, _values in parts])
+    order = np.argsort(ids, kind="stable")  # a document's values in the lists' order
+    ids = ids[order]
+    values = np.concatenate([values for _ids, values in parts])[order]
+    first = np.empty(len(ids), dtype=bool)
+    first[0] = True
+    np.not_equal(ids[1:], ids[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return ids[starts], combine.reduceat(values, starts), np.diff(starts, append=len(ids))

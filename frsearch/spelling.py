@@ -28,7 +28,6 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Collection, Protocol, Sequence
 
@@ -47,7 +46,8 @@ __all__ = [
     "names",
     "protection",
     "suggest",
-    "written_pattern",
+    "written_forms",
+    "writes_form",
 ]
 
 #: A correction to another index term (one that changes what is searched) needs a word of
@@ -305,30 +305,41 @@ _ACCENTED = {
 }
 
 
-@lru_cache(maxsize=4096)
-def written_pattern(folded: str) -> re.Pattern[str]:
-    """A pattern that finds a form of a folded word as a text may write it: any case, with or
-    without accents, ``oe`` as ``œ``, with up to three more letters (``blacklist`` finds
-    *blacklisté*) or without an ending of INFLECTIONS (``congés`` finds *congé*)."""
-    stems = [folded] + [folded[: -len(end)] for end in INFLECTIONS
-                        if folded.endswith(end) and len(folded) - len(end) >= 4]
-    forms = "|".join(_accent_blind(form) for form in stems)
-    return re.compile(r"(?<![^\W_])(?:" + forms + r")[^\W\d_]{0,3}(?![^\W_])", re.IGNORECASE)
+#: What a text's letters are folded to before a word is looked for in it (see writes_form):
+#: lower case, then each accented letter of _ACCENTED as its plain letter, œ and æ as two.
+_FOLDED_LETTERS = str.maketrans(
+    {accented: plain for plain, letters in _ACCENTED.items() for accented in letters if accented != plain}
+    | {"œ": "oe", "æ": "ae"}
+)
+#: More letters a written form may have after the word (``blacklist`` finds *blacklisté*).
+WRITTEN_EXTRA_LETTERS = 3
 
 
-def _accent_blind(folded: str) -> str:
-    parts = []
-    i = 0
-    while i < len(folded):
-        pair = folded[i:i + 2]
-        if pair in ("oe", "ae"):
-            parts.append(f"(?:{pair}|{'œ' if pair == 'oe' else 'æ'})")
-            i += 2
-            continue
-        letters = _ACCENTED.get(folded[i], folded[i])
-        parts.append(f"[{re.escape(letters)}]")
-        i += 1
-    return "".join(parts)
+def written_forms(folded: str) -> tuple[str, ...]:
+    """The folded word, and the word without an ending of INFLECTIONS (``conges`` -> ``conge``)."""
+    return (folded,) + tuple(folded[: -len(end)] for end in INFLECTIONS
+                             if folded.endswith(end) and len(folded) - len(end) >= 4)
+
+
+def writes_form(text: str, forms: Sequence[str]) -> bool:
+    """Whether ``text`` writes one of ``forms`` (from :func:`written_forms`) as a word: in any
+    case, with or without accents, ``oe`` as ``œ``, followed by up to WRITTEN_EXTRA_LETTERS
+    more letters. The text is folded once and searched as a string (a pattern compiled for
+    each word cost more than the search)."""
+    folded_text = text.lower().translate(_FOLDED_LETTERS)
+    size = len(folded_text)
+    for form in forms:
+        at = folded_text.find(form)
+        while at >= 0:
+            end = at + len(form)
+            if not at or not folded_text[at - 1].isalnum():
+                after = end
+                while after < size and after - end <= WRITTEN_EXTRA_LETTERS and folded_text[after].isalpha():
+                    after += 1
+                if after - end <= WRITTEN_EXTRA_LETTERS and (after == size or not folded_text[after].isalnum()):
+                    return True
+            at = folded_text.find(form, at + 1)
+    return False
 
 
 def _like(original: str, spelling: str) -> str:
@@ -385,7 +396,7 @@ class Vocabulary(Protocol):
 
     def writes(self, term: str, folded: str) -> bool:
         """Whether the documents with ``term`` write a form of the folded word ``folded``
-        (see :func:`written_pattern`)."""
+        (see :func:`writes_form`)."""
 
     def written_near(self, term: str, folded: str) -> list[str]:
         """Words as the documents write them, whose terms are close to a word's (best first)."""

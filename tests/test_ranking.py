@@ -48,6 +48,33 @@ def rare_and_common() -> frsearch.Index:
     return index
 
 
+def test_a_word_merged_from_lists_scores_as_in_arrays_over_every_document() -> None:
+    """A rare word's terms are merged as lists, a common one's added in arrays over every
+    document: the same documents and scores to the last bit, negative scores included."""
+    import numpy as np
+
+    from frsearch.ranking import Scorer, _sparse_word
+
+    class Segments:
+        doc_count_all = 1000
+
+    dense = Scorer.__new__(Scorer)
+    dense.segments = Segments()
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        terms = []
+        for _term in range(int(rng.integers(1, 4))):
+            parts = []
+            for _field in range(int(rng.integers(1, 3))):
+                ids = np.sort(rng.choice(1000, int(rng.integers(1, 200)), replace=False)).astype(np.int64)
+                parts.append((ids, rng.normal(1.0, 2.0, len(ids))))
+            terms.append(sorted(parts, key=lambda p: -len(p[0])))
+        ids, values = _sparse_word(terms)
+        expected_ids, expected = dense._dense_word(terms)
+        assert np.array_equal(ids, expected_ids)
+        assert values.tobytes() == expected.tobytes()
+
+
 def test_idf_coordination_counts_each_word_by_its_idf(rare_and_common: frsearch.Index) -> None:
     from dataclasses import replace
 

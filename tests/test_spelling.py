@@ -205,3 +205,21 @@ def test_the_ranking_applies_the_stated_edit_limits() -> None:
     assert close_spellings(index, "gorago fermé") == []
     # A swap in a short word, and two edits in a word of seven letters or more, are searched.
     assert close_spellings(index, "gaarge fermé") and close_spellings(index, "magazinn fermé")
+
+
+def test_a_text_writes_a_form_of_a_folded_word_in_any_case_and_accents() -> None:
+    from frsearch.spelling import writes_form, written_forms
+
+    def writes(text: str, folded: str) -> bool:
+        return writes_form(text, written_forms(folded))
+
+    assert writes("Il a été blacklisté.", "blacklist")  # up to three more letters
+    assert writes("Des sociétés blacklistées", "blacklist")
+    assert not writes("un blacklistement", "blacklist")  # four more: another word
+    assert not writes("reblacklist", "blacklist")  # inside a word
+    assert not writes("blacklist2", "blacklist")
+    assert writes("Les CONGÉS", "conges") and writes("un congé", "conges")  # without its -s
+    assert writes("Le cœur du sujet", "coeur") and writes("COEUR", "coeur")
+    assert writes("les États-Unis", "etats")
+    assert writes("un état", "etats") and not writes("", "etats")
+    assert not writes("moi", "mois")  # a stem left shorter than four letters is not a form
