@@ -216,6 +216,7 @@ class Scorer:
         self.options = options
         self.expander = expander
         self._saturations: dict[str, np.ndarray] = {}
+        self._by_document: dict[str, np.ndarray] = {}
         #: Each word's (document numbers, scores), kept across queries while they fit.
         self._word_scores = BoundedCache(cache_bound(segments.doc_count_all))
         #: Each word's frsearch.pruning.ScoredList, kept likewise.
@@ -237,6 +238,14 @@ class Scorer:
             found = self._saturations[fieldname] = np.array([k1 * n for n in norms], dtype=np.float64)
         return found
 
+    def saturations(self, fieldname: str) -> np.ndarray:
+        """saturation() of each document's length in ``fieldname``, by document number (one
+        lookup a posting where the length code and its saturation took two: half the time)."""
+        found = self._by_document.get(fieldname)
+        if found is None:
+            found = self._by_document[fieldname] = self.saturation(fieldname)[self.segments.length_codes(fieldname)]
+        return found
+
     def word_scores(self, word: Word, expansions: Expansions) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers ascending, BM25 score of the word's best term), kept between queries."""
         key = (tuple(expansions), word.fields)
@@ -246,7 +255,7 @@ class Scorer:
         segments = self.segments
         # Each term's parts: (documents, scores) in each field that has it, the longest first.
         terms = [
-            [(ids, fw * tfs / (tfs + self.saturation(f)[segments.length_codes(f)[ids]]))
+            [(ids, _bm25(fw, tfs, self.saturations(f)[ids]))
              for f, ids, tfs, fw in self.field_postings(term, weight, word.fields)]
             for term, weight in expansions
         ]
@@ -557,6 +566,16 @@ def values_at(ids: np.ndarray, values: np.ndarray, docs: np.ndarray) -> np.ndarr
         return np.zeros(len(docs))
     at, has = locate(ids, docs)
     return np.where(has, values[at], 0.0)
+
+
+def _bm25(factor: float, tfs: np.ndarray, saturations: np.ndarray) -> np.ndarray:
+    """``factor * tfs / (tfs + saturations)``, computed in place in ``saturations`` and one new
+    array (the same values to the last bit: a sum or a product of two values is the same in
+    either order)."""
+    saturations += tfs
+    out = tfs * factor
+    out /= saturations
+    return out
 
 
 def _sparse_word(terms: list[list[tuple[np.ndarray, np.ndarray]]]) -> tuple[np.ndarray, np.ndarray]:
