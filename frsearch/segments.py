@@ -71,7 +71,8 @@ class BoundedCache:
 
 
 class TermVectors:
-    """A term's postings as arrays: field -> (document numbers ascending, frequencies)."""
+    """A term's postings as arrays: field -> (document numbers ascending, frequencies in
+    their stored integer or float type)."""
 
     __slots__ = ("fields", "df", "size")
 
@@ -218,7 +219,8 @@ class Segments:
         return union([ids[:first] for ids, _tfs in self.term_vectors(term, fields).fields.values()])[:first]
 
     def _field_vectors(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """(document numbers ascending, frequencies) of a term in one field, deleted ones left out."""
+        """(document numbers ascending, frequencies as stored) of a term in one field, deleted
+        ones left out."""
         btext = term.encode("utf-8")
         id_parts, tf_parts = [], []
         for (leaf, base), segment in zip(self.leaves, self.posting_arrays()):
@@ -227,7 +229,8 @@ class Segments:
                 continue
             local, weights = found
             ids = local + base if base else local  # int64, read-only when shared with the segment's cache
-            tfs = np.ones(len(ids)) if weights is None else weights.astype(np.float64)
+            # Frequencies in their stored type (mostly one byte; BM25 computes in float64 from them).
+            tfs = np.ones(len(ids), dtype=np.uint8) if weights is None else weights.copy()
             if leaf.has_deletions():
                 keep = self.live()[ids]
                 ids, tfs = ids[keep], tfs[keep]

@@ -75,6 +75,23 @@ def test_a_word_merged_from_lists_scores_as_in_arrays_over_every_document() -> N
         assert values.tobytes() == expected.tobytes()
 
 
+def test_bm25_from_stored_frequencies_equals_bm25_in_float64() -> None:
+    """Frequencies stay in their stored type (one byte, mostly) and BM25 is computed in place:
+    the scores are those of ``factor * tf / (tf + saturation)`` in float64, to the last bit."""
+    import numpy as np
+
+    from frsearch.ranking import _bm25
+
+    rng = np.random.default_rng(3)
+    for dtype in (np.uint8, np.uint16, np.uint32, np.float64):
+        tfs = rng.integers(1, 200, 2_000).astype(dtype)
+        saturations = rng.random(2_000) * 4
+        factor = float(rng.normal(0.0, 3.0))
+        as_floats = tfs.astype(np.float64)
+        expected = factor * as_floats / (as_floats + saturations)
+        assert _bm25(factor, tfs, saturations.copy()).tobytes() == expected.tobytes()
+
+
 def test_idf_coordination_counts_each_word_by_its_idf(rare_and_common: frsearch.Index) -> None:
     from dataclasses import replace
 
