@@ -60,6 +60,8 @@ class Expander:
         self.segments = segments
         self._corrections = BoundedCache(MAX_CACHED_WORDS)  # word and context -> close spellings
         self._close = BoundedCache(MAX_CACHED_WORDS)  # word -> close terms (see _close_terms)
+        #: (term, word as typed, folded) -> whether the documents with the term write the word.
+        self.written = BoundedCache(MAX_CACHED_WORDS)
         self.set_options(options)
 
     def set_options(self, options: SearchOptions) -> None:
@@ -284,6 +286,16 @@ class _Vocabulary:
         return self.segments.frequency(term, FIELDS)
 
     def writes(self, term: str, folded: str) -> bool:
+        """Looked up once per engine (the documents read for it are the same each time)."""
+        key = (term, folded)
+        found = self.expander.written.get(key)
+        if found is None:
+            found = self._writes(term, folded)
+            with self.segments.lock:
+                self.expander.written.put(key, found)
+        return found
+
+    def _writes(self, term: str, folded: str) -> bool:
         forms = spelling.written_forms(folded)
         for docnum in self.segments.term_docs(term, FIELDS, first=WRITTEN_DOCS).tolist():
             stored = self.segments.stored(docnum)
