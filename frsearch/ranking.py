@@ -254,12 +254,12 @@ class Scorer:
             return cached
         segments = self.segments
         # Each term's parts: (documents, scores) in each field that has it, the longest first.
-        terms = [
-            [(ids, _bm25(fw, tfs, self.saturations(f)[ids]))
-             for f, ids, tfs, fw in self.field_postings(term, weight, word.fields)]
-            for term, weight in expansions
-        ]
-        terms = [parts for parts in terms if parts]
+        terms, negative = [], False
+        for term, weight in expansions:
+            found = self.field_postings(term, weight, word.fields)
+            if found:
+                terms.append([(ids, _bm25(fw, tfs, self.saturations(f)[ids])) for f, ids, tfs, fw in found])
+                negative = negative or any(fw < 0 for _f, _ids, _tfs, fw in found)
         postings = sum(len(ids) for parts in terms for ids, _part in parts)
         if not terms:
             cached = (NO_DOCS, NO_SCORES)
@@ -268,18 +268,28 @@ class Scorer:
         elif postings * SPARSE_SHARE < segments.doc_count_all:
             cached = _sparse_word(terms)
         else:
-            cached = self._dense_word(terms)
+            cached = self._dense_word(terms, negative)
         with segments.lock:
             self._word_scores.put(key, cached, len(cached[0]))
         return cached
 
-    def _dense_word(self, terms: list[list[tuple[np.ndarray, np.ndarray]]]) -> tuple[np.ndarray, np.ndarray]:
+    def _dense_word(self, terms: list[list[tuple[np.ndarray, np.ndarray]]], negative: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """A word's (documents, scores) from its terms' parts (see word_scores), added up in
-        arrays over every document: faster than merging lists when they hold many documents."""
+        an array over every document: faster than merging lists when they hold many
+        documents. The most common term is added up there; a term rare enough is merged as
+        a list and its best taken document by document, unless some score may be below 0
+        (``negative``: where a term is missing, it counts 0, which may then be the best)."""
         n = self.segments.doc_count_all
         best: np.ndarray | None = None
         present = np.zeros(n, dtype=bool)
-        for parts in terms:
+        for parts in sorted(terms, key=lambda parts: -sum(len(ids) for ids, _part in parts)):
+            if best is not None and not negative and sum(len(ids) for ids, _part in parts) * SPARSE_SHARE < n:
+                ids, values, _counts = _merged(parts, np.add)
+                at_best = best[ids]
+                np.maximum(at_best, values, out=at_best)
+                best[ids] = at_best
+                present[ids] = True
+                continue
             scores = np.zeros(n)
             scores[parts[0][0]] = parts[0][1]  # the longest field first (0 + x is x), the others added
             for ids, part in parts[1:]:

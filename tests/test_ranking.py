@@ -50,7 +50,8 @@ def rare_and_common() -> frsearch.Index:
 
 def test_a_word_merged_from_lists_scores_as_in_arrays_over_every_document() -> None:
     """A rare word's terms are merged as lists, a common one's added in arrays over every
-    document: the same documents and scores to the last bit, negative scores included."""
+    document (its rarer terms merged as lists when no score is below 0): the same documents
+    and scores to the last bit, negative scores included."""
     import numpy as np
 
     from frsearch.ranking import Scorer, _sparse_word
@@ -69,10 +70,16 @@ def test_a_word_merged_from_lists_scores_as_in_arrays_over_every_document() -> N
                 ids = np.sort(rng.choice(1000, int(rng.integers(1, 200)), replace=False)).astype(np.int64)
                 parts.append((ids, rng.normal(1.0, 2.0, len(ids))))
             terms.append(sorted(parts, key=lambda p: -len(p[0])))
+        expected_ids, expected = dense._dense_word(terms, negative=True)
         ids, values = _sparse_word(terms)
-        expected_ids, expected = dense._dense_word(terms)
         assert np.array_equal(ids, expected_ids)
         assert values.tobytes() == expected.tobytes()
+        # Scores of 0 or more: the rarer terms are merged as lists, their best taken by document.
+        positive = [[(ids, np.abs(part)) for ids, part in parts] for parts in terms]
+        expected_ids, expected = dense._dense_word(positive, negative=True)
+        for ids, values in (dense._dense_word(positive, negative=False), _sparse_word(positive)):
+            assert np.array_equal(ids, expected_ids)
+            assert values.tobytes() == expected.tobytes()
 
 
 def test_bm25_from_stored_frequencies_equals_bm25_in_float64() -> None:
