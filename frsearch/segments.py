@@ -32,6 +32,10 @@ MAX_CACHED_POSTINGS = 3_000_000
 CACHED_POSTINGS_PER_DOC = 32
 
 
+#: Terms whose document frequency is kept between searches.
+MAX_CACHED_TERMS = 262_144
+
+
 def cache_bound(doc_count: int) -> int:
     """The postings a cache of an index of ``doc_count`` documents keeps (see MAX_CACHED_POSTINGS)."""
     return max(MAX_CACHED_POSTINGS, CACHED_POSTINGS_PER_DOC * doc_count)
@@ -107,6 +111,7 @@ class Segments:
         self._columns: dict[str, list[Any]] = {}
         self._vectors = BoundedCache(cache_bound(self.doc_count_all))  # (term, fields) -> TermVectors
         self._phrases = BoundedCache(cache_bound(self.doc_count_all) // 4)  # (terms, slop, fields) -> documents
+        self._frequencies = BoundedCache(MAX_CACHED_TERMS)  # (term, fields) -> documents with it
         self._arrays: list[Any] | None = None
         self._live: np.ndarray | None = None
         _reuse_freed_memory()
@@ -169,11 +174,18 @@ class Segments:
     # -- terms ------------------------------------------------------------------
 
     def has_term(self, term: str, fields: Sequence[str] = FIELDS) -> bool:
-        return any((f, term) in self.reader for f in fields)
+        return self.frequency(term, fields) > 0
 
     def frequency(self, term: str, fields: Sequence[str]) -> int:
-        """Documents with the term, per Whoosh's term dictionary, added over ``fields``."""
-        return sum(self.reader.doc_frequency(f, term) for f in fields)
+        """Documents with the term, per Whoosh's term dictionary, added over ``fields`` (kept
+        for the next lookups: a query's words are looked up by expansion, then spelling)."""
+        key = (term, tuple(fields))
+        found = self._frequencies.get(key)
+        if found is None:
+            found = sum(self.reader.doc_frequency(f, term) for f in fields)
+            with self.lock:
+                self._frequencies.put(key, found)
+        return found
 
     def terms_with_prefix(self, fieldname: str, prefix: str) -> list[str]:
         return [t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.expand_prefix(fieldname, prefix)]
