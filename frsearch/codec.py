@@ -96,6 +96,22 @@ class ArrayTermsReader(W3TermsReader):
             raise DamagedArrays("the term dictionary has a bad term info")
         return offset, size, df, minid
 
+    def with_prefix(self, fieldname: str, prefix: bytes) -> list[bytes]:
+        """The terms of a field that begin with ``prefix``, in order: the dictionary read from
+        the first of them until one does not (Whoosh's readers merge a generator per segment,
+        each reading on past the prefix, and decode each key)."""
+        if fieldname not in self._fieldmap:
+            return []
+        start = self._keycoder(fieldname, prefix)
+        dbfile = self._tindex.dbfile
+        out = []
+        for keypos, keylen, _datapos, _datalen in self._tindex.ranges_from(start):
+            key = dbfile.get(keypos, keylen)
+            if not key.startswith(start):
+                break
+            out.append(key[len(start) - len(prefix):])
+        return out
+
     def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> ListMatcher:
         terminfo = self.term_info(fieldname, tbytes)
         found = self.arrays.values(fieldname, tbytes)

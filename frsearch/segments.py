@@ -188,7 +188,15 @@ class Segments:
         return found
 
     def terms_with_prefix(self, fieldname: str, prefix: str) -> list[str]:
-        return [t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.expand_prefix(fieldname, prefix)]
+        """The indexed terms of a field that begin with ``prefix``, in order."""
+        if fieldname not in self.reader.schema:
+            return []
+        btext = prefix.encode("utf-8")
+        found: set[bytes] = set()
+        for leaf, _base in self.leaves:
+            with_prefix = getattr(getattr(leaf, "_terms", None), "with_prefix", None)
+            found.update(with_prefix(fieldname, btext) if with_prefix else leaf.expand_prefix(fieldname, prefix))
+        return [t.decode("utf-8") for t in sorted(found)]  # UTF-8's byte order is the letters' order
 
     def terms_within(self, fieldname: str, term: str, distance: int, prefix: int) -> list[str]:
         """Indexed terms at most ``distance`` edits from ``term``, sharing its first ``prefix`` letters."""

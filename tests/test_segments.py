@@ -102,3 +102,24 @@ def test_intersect_finds_the_values_in_both_arrays_dense_or_sparse() -> None:
         low = int(rng.choice([0, -10]))
         a, b = (np.unique(rng.integers(low, span, int(rng.integers(0, 3_000)))) for _side in range(2))
         assert np.array_equal(intersect(a, b), np.intersect1d(a, b))
+
+
+def test_terms_with_prefix_are_whooshs_over_several_segments() -> None:
+    """The dictionary read from a prefix in each segment gives the terms Whoosh's readers do."""
+    import random
+
+    from frsearch.analysis import analyze
+    from tests.test_pruning import build
+
+    index, pool = build()
+    segments = index.engine().segments
+    assert len(segments.leaves) >= 2
+    rng = random.Random(4)
+    terms = sorted({t.term for sentence in pool for t in analyze(sentence) if t.term})
+    prefixes = {t[: rng.randint(1, len(t))] for t in rng.sample(terms, 300)} | {"", "zzzz", "é", "xiaom", "a"}
+    for prefix in sorted(prefixes):
+        for field in ("title", "body", "nothing"):
+            expected = [] if field == "nothing" else [
+                t.decode("utf-8") for t in segments.reader.expand_prefix(field, prefix)
+            ]
+            assert segments.terms_with_prefix(field, prefix) == expected, (field, prefix)
