@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import DEFAULT_QUERIES, HERE, dir_size, load_corpus, load_queries  # noqa: E402
+from benchlib import DEFAULT_QUERIES, HERE, dir_size, load_corpus, load_queries, summarize  # noqa: E402
 
 REPO = HERE.parent.parent
 WORKER = HERE / "worker.py"
@@ -169,14 +169,46 @@ def part_build(args: argparse.Namespace, work: str) -> tuple[dict[str, Any], dic
 
 
 def part_query(args: argparse.Namespace, work: str, dirs: dict[str, str]) -> dict[str, Any]:
-    """Query latency on each built index: one child process per engine and mode."""
-    out: dict[str, Any] = {name: {} for name, _engine, _python in systems(args)}
-    for mode in ("plain", "snippets"):  # the systems in turn for each mode: alike in the load they meet
-        for name, engine, python in systems(args):
-            print(f"timing queries on {name} ({mode}) ...", file=sys.stderr, flush=True)
-            extra = ["--queries", args.queries, "--repeat", str(args.repeat), "--group", args.whoosh_group,
-                     "--mode", mode]
-            out[name][mode] = run_worker("query", engine, dirs[name], work, extra, tag=mode, name=name, python=python)
+    """Query latency on each built index: one child process per engine and mode, and
+    --query-runs rounds of these, each query's times the median of its times in each round."""
+    rounds: dict[str, dict[str, list[dict[str, Any]]]] = {
+        name: {"plain": [], "snippets": []} for name, _engine, _python in systems(args)
+    }
+    for n in range(args.query_runs):
+        for mode in ("plain", "snippets"):  # the systems in turn for each mode: alike in the load they meet
+            for name, engine, python in systems(args):
+                print(f"timing queries on {name} ({mode}) ...", file=sys.stderr, flush=True)
+                extra = ["--queries", args.queries, "--repeat", str(args.repeat), "--group", args.whoosh_group,
+                         "--mode", mode]
+                rounds[name][mode].append(
+                    run_worker("query", engine, dirs[name], work, extra, tag=f"{mode}-{n}", name=name, python=python))
+    return {name: {mode: merge_rounds(found) for mode, found in modes.items()} for name, modes in rounds.items()}
+
+
+def merge_rounds(found: list[dict[str, Any]]) -> dict[str, Any]:
+    """One query part's result from the results of several rounds (processes): each query's
+    first-run, CPU and repeated times are the medians of its times in the rounds, and the
+    summaries are made again from these; the open and first-query times are medians too."""
+    if len(found) == 1:
+        return found[0]
+    out = dict(found[0])
+    rows = []
+    for i, row in enumerate(found[0]["per_query"]):
+        same = [result["per_query"][i] for result in found]
+        merged = dict(row)
+        for key in ("first", "first_cpu", "repeat"):
+            if all(key in r for r in same):
+                merged[key] = statistics.median(r[key] for r in same)
+        rows.append(merged)
+    out["per_query"] = rows
+    out["rounds"] = len(found)
+    for key in ("open_seconds", "first_query_seconds"):
+        out[key] = statistics.median(result[key] for result in found)
+    out["first"] = summarize([r["first"] for r in rows])
+    out["first_cpu"] = summarize([r["first_cpu"] for r in rows])
+    out["repeated"] = summarize([r["repeat"] for r in rows])
+    out["peak_rss_kb"] = max(result["peak_rss_kb"] for result in found)
+    out["errors"] = max(result["errors"] for result in found)
     return out
 
 
@@ -329,7 +361,8 @@ def _rows(res: dict[str, Any], name: str) -> list[tuple[str, float | None, float
         f, w = q[name], q.get("whoosh", q[name])
         fp = f["plain"]
         group = "" if no_whoosh else f"; whoosh {w['plain']['group'].upper()} group"
-        rows.append(f"queries ({fp['queries']}, top 10{group}) (ms)")
+        rounds = f"; each query's median of {fp['rounds']} processes" if fp.get("rounds") else ""
+        rows.append(f"queries ({fp['queries']}, top 10{group}{rounds}) (ms)")
         for which, name in (("first", "first run of each query"),
                             ("repeated", f"median of {fp['repeat']} repeats of each query")):
             rows.append(f"  {name}")
@@ -385,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time `frsearch index` over the documents as files (default: on)")
     parser.add_argument("--queries", default=str(DEFAULT_QUERIES), help="queries file, one a line")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each query (median taken)")
+    parser.add_argument("--query-runs", type=int, default=1,
+                        help="processes timing the queries, per engine and mode, in turn (each query's "
+                             "median kept: a first run is one sample a process)")
     parser.add_argument("--cold-runs", type=int, default=5, help="processes for the cold-start times")
     parser.add_argument("--cold-query", default="indemnité de licenciement faute grave",
                         help="query of the cold-start runs")
