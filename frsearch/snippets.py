@@ -165,7 +165,10 @@ def make_snippet(
         candidates.append((distinct, len(inside), -start, i))
     chosen: list[tuple[int, int]] = []
     covered: set[str] = set()
+    every = {word(m[2], m[2]) for m in matches}
     for distinct, count, neg_start, i in sorted(candidates, reverse=True):
+        if chosen and covered >= every:
+            break  # no window left can bring a word not shown yet
         start = -neg_start
         lo = max(0, start - width // 4)
         hi = min(len(body), lo + width)
