@@ -157,12 +157,25 @@ def make_snippet(
     starts = [m[0] for m in matches]
     ends = [m[1] for m in matches]
     candidates = []
+    # The window shown for each match (see below) holds matches[first:last]; both ends only
+    # move on from one match to the next, so the words inside are counted as they enter
+    # and leave.
+    held: dict[str, int] = {}
+    first = last = 0
     for i, start in enumerate(starts):
-        # The window shown for this match (see below), and the matches it holds.
         lo = max(0, start - width // 4)
-        inside = matches[bisect_left(starts, lo) : bisect_right(ends, min(len(body), lo + width))]
-        distinct = len({word(m[2], m[2]) for m in inside})
-        candidates.append((distinct, len(inside), -start, i))
+        begin = bisect_left(starts, lo)
+        end = max(begin, bisect_right(ends, min(len(body), lo + width)))
+        for m in matches[last:end]:
+            key = word(m[2], m[2])
+            held[key] = held.get(key, 0) + 1
+        for m in matches[first:begin]:
+            key = word(m[2], m[2])
+            held[key] -= 1
+            if not held[key]:
+                del held[key]
+        first, last = begin, end
+        candidates.append((len(held), end - begin, -start, i))
     chosen: list[tuple[int, int]] = []
     covered: set[str] = set()
     every = {word(m[2], m[2]) for m in matches}
