@@ -60,7 +60,7 @@ class Expander:
         self.segments = segments
         self._corrections = BoundedCache(MAX_CACHED_WORDS)  # word and context -> close spellings
         self._close = BoundedCache(MAX_CACHED_WORDS)  # word -> close terms (see _close_terms)
-        #: (term, word as typed, folded) -> whether the documents with the term write the word.
+        #: (term, word folded) -> whether the documents with the term write the word.
         self.written = BoundedCache(MAX_CACHED_WORDS)
         self.set_options(options)
 

@@ -30,20 +30,17 @@ __all__ = ["NO_DOCS", "NO_SCORES", "BoundedCache", "cache_bound", "Segments", "T
 #: posting in each cache).
 MAX_CACHED_POSTINGS = 3_000_000
 CACHED_POSTINGS_PER_DOC = 32
-
-
 #: Terms whose document frequency is kept between searches.
 MAX_CACHED_TERMS = 262_144
+#: intersect() flags the values of the range when the shorter array holds more than
+#: 1/DENSE_INTERSECT of it, and looks each value up in the other array otherwise (the two
+#: cost the same near 1/100).
+DENSE_INTERSECT = 64
 
 
 def cache_bound(doc_count: int) -> int:
     """The postings a cache of an index of ``doc_count`` documents keeps (see MAX_CACHED_POSTINGS)."""
     return max(MAX_CACHED_POSTINGS, CACHED_POSTINGS_PER_DOC * doc_count)
-
-#: intersect() flags the values of the range when the shorter array holds more than
-#: 1/DENSE_INTERSECT of it, and looks each value up in the other array otherwise (the two
-#: cost the same near 1/100).
-DENSE_INTERSECT = 64
 
 NO_DOCS = np.zeros(0, dtype=np.int64)
 NO_SCORES = np.zeros(0)
