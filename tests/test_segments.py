@@ -90,17 +90,19 @@ def test_following_agrees_with_the_plain_pairwise_check() -> None:
 
 
 def test_intersect_finds_the_values_in_both_arrays_dense_or_sparse() -> None:
-    """intersect() flags a range holding many values and looks values up otherwise: both
-    give np.intersect1d's answer, negative values and huge ones (occurrence keys) included."""
+    """intersect() flags a range holding many values, merges two long arrays over a wide
+    range, and looks values up otherwise: each gives np.intersect1d's answer, negative values
+    and huge ones (occurrence keys) included."""
     import numpy as np
 
     from frsearch.segments import intersect
 
     rng = np.random.default_rng(7)
     for _ in range(400):
-        span = int(rng.choice([50, 5_000, 1 << 40]))
+        span = int(rng.choice([50, 5_000, 60_000, 1 << 40]))
         low = int(rng.choice([0, -10]))
-        a, b = (np.unique(rng.integers(low, span, int(rng.integers(0, 3_000)))) for _side in range(2))
+        longest = int(rng.choice([3_000, 30_000]))
+        a, b = (np.unique(rng.integers(low, span, int(rng.integers(0, longest)))) for _side in range(2))
         assert np.array_equal(intersect(a, b), np.intersect1d(a, b))
 
 
