@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from frsearch.query import Node, Word, word_key
-from frsearch.segments import NO_DOCS, Segments, followed_in_fields, intersect, merge_sorted, union
+from frsearch.segments import NO_DOCS, Segments, followed_in_fields, intersect, merge_sorted, run_starts, union
 
 if TYPE_CHECKING:
     from frsearch.ranking import QueryRun, SearchOptions
@@ -167,7 +167,7 @@ class Proximity:
 
 def _best_per_doc(docs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each document of ``docs`` (ascending, repeated) once, with the largest of its values."""
-    firsts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+    firsts = run_starts(docs)
     return docs[firsts], np.maximum.reduceat(values, firsts)
 
 

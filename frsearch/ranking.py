@@ -21,7 +21,7 @@ from whoosh.util.numeric import byte_to_length
 from frsearch.analysis import term_counts
 from frsearch.proximity import Proximity
 from frsearch.query import FIELDS, Either, Group, Node, Phrase, Word, distinct, word_key, words_of
-from frsearch.segments import NO_DOCS, NO_SCORES, BoundedCache, Segments, cache_bound, distinct_sorted, locate
+from frsearch.segments import NO_DOCS, NO_SCORES, BoundedCache, Segments, cache_bound, distinct_sorted, locate, run_starts
 
 if TYPE_CHECKING:
     from frsearch.expand import Expander
@@ -282,8 +282,9 @@ class Scorer:
         n = self.segments.doc_count_all
         best: np.ndarray | None = None
         present = np.zeros(n, dtype=bool)
-        for parts in sorted(terms, key=lambda parts: -sum(len(ids) for ids, _part in parts)):
-            if best is not None and not negative and sum(len(ids) for ids, _part in parts) * SPARSE_SHARE < n:
+        sizes = [sum(len(ids) for ids, _part in parts) for parts in terms]
+        for size, parts in sorted(zip(sizes, terms), key=lambda pair: -pair[0]):
+            if best is not None and not negative and size * SPARSE_SHARE < n:
                 ids, values, _counts = _merged(parts, np.add)
                 at_best = best[ids]
                 np.maximum(at_best, values, out=at_best)
@@ -610,8 +611,5 @@ def _merged(parts: list[tuple[np.ndarray, np.ndarray]], combine: np.ufunc) -> tu
     order = np.argsort(ids, kind="stable")  # a document's values in the lists' order
     ids = ids[order]
     values = np.concatenate([values for _ids, values in parts])[order]
-    first = np.empty(len(ids), dtype=bool)
-    first[0] = True
-    np.not_equal(ids[1:], ids[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
+    starts = run_starts(ids)
     return ids[starts], combine.reduceat(values, starts), np.diff(starts, append=len(ids))

@@ -22,7 +22,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from frsearch.postings import check_slices, open_arrays
 from frsearch.query import FIELDS
 
-__all__ = ["NO_DOCS", "NO_SCORES", "BoundedCache", "cache_bound", "Segments", "TermVectors", "followed_in_fields", "following", "intersect", "locate", "merge_sorted", "union"]
+__all__ = ["NO_DOCS", "NO_SCORES", "BoundedCache", "cache_bound", "Segments", "TermVectors", "followed_in_fields", "following", "intersect", "locate", "merge_sorted", "run_starts", "union"]
 
 #: Postings (with their encoded positions) kept between searches: this many, or
 #: CACHED_POSTINGS_PER_DOC times the documents of a larger index, so that a collection
@@ -364,8 +364,7 @@ def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if len(a) >= MERGED_INTERSECT and len(a) * 8 > len(b):
         # Two long arrays over a wide range (a phrase's occurrences): merged, the values in
         # both are those seen twice (2.3 against 6.6 ms for 200,000 and 300,000 values).
-        both = np.concatenate((a, b))
-        both.sort(kind="stable")  # two ascending runs: merged in one pass
+        both = merge_sorted([a, b])
         return both[1:][both[1:] == both[:-1]]
     return a[locate(b, a)[1]]
 
@@ -389,10 +388,15 @@ def distinct_sorted(values: np.ndarray) -> np.ndarray:
     """An ascending array with each value once."""
     if len(values) < 2:
         return values
-    keep = np.empty(len(values), dtype=bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
+    return values[run_starts(values)]
+
+
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of an ascending array (not empty) starts."""
+    first = np.empty(len(values), dtype=bool)
+    first[0] = True
+    np.not_equal(values[1:], values[:-1], out=first[1:])
+    return np.flatnonzero(first)
 
 
 def followed_in_fields(
