@@ -28,7 +28,9 @@ import numpy as np
 
 from frsearch.proximity import ByDocument, Proximity
 from frsearch.query import Either, Group, Node, Phrase, Word, distinct
-from frsearch.ranking import PROXIMITY_DEPTH, QueryRun, best_of, kth_largest, split_question_words, values_at
+from frsearch.ranking import (
+    PROXIMITY_DEPTH, QueryRun, best_of, kth_largest, split_question_words, values_and_presence, values_at,
+)
 from frsearch.segments import NO_DOCS, NO_SCORES, intersect, locate, union
 
 if TYPE_CHECKING:
@@ -250,7 +252,7 @@ class Pruner:
 
         def score(docs: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
             """Each clause's scores at ``docs``, their sum, and the coordination factors."""
-            looked_up = [_lookup(found, docs) for found in lists]
+            looked_up = [values_and_presence(found.ids, found.values, docs) for found in lists]
             values = [v for v, _has in looked_up]
             sums = values[0].copy()
             for more in values[1:]:
@@ -378,14 +380,6 @@ def _counts(lists: list[ScoredList], excluded: list[ScoredList]) -> tuple[int, i
     for found in excluded:
         bits &= ~found.bits
     return matching, int(_BIT_COUNTS[bits].sum())
-
-
-def _lookup(found: ScoredList, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The list's scores at ``docs`` (0 where it has none), and whether it has each."""
-    if not len(found.ids) or not len(docs):
-        return np.zeros(len(docs)), np.zeros(len(docs), dtype=bool)
-    at, has = locate(found.ids, docs)
-    return np.where(has, found.values[at], 0.0), has
 
 
 def _has(ids: np.ndarray, docs: np.ndarray) -> np.ndarray:

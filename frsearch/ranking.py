@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PROXIMITY_DEPTH", "QUESTION_WORDS", "QueryRun", "Scorer", "SearchOptions", "best_of", "idf", "kth_largest",
-    "split_question_words", "top", "values_at",
+    "split_question_words", "top", "values_and_presence", "values_at",
 ]
 
 
@@ -573,10 +573,15 @@ def split_question_words(should: list[Node]) -> tuple[list[Node], list[Node]]:
 
 def values_at(ids: np.ndarray, values: np.ndarray, docs: np.ndarray) -> np.ndarray:
     """The values of ``docs`` (0 for those not in ``ids``, which is ascending)."""
-    if not len(ids):
-        return np.zeros(len(docs))
+    return values_and_presence(ids, values, docs)[0]
+
+
+def values_and_presence(ids: np.ndarray, values: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """values_at(), and whether each of ``docs`` is in ``ids``."""
+    if not len(ids) or not len(docs):
+        return np.zeros(len(docs)), np.zeros(len(docs), dtype=bool)
     at, has = locate(ids, docs)
-    return np.where(has, values[at], 0.0)
+    return np.where(has, values[at], 0.0), has
 
 
 def _bm25(factor: float, tfs: np.ndarray, saturations: np.ndarray) -> np.ndarray:
