@@ -29,7 +29,7 @@ import numpy as np
 from frsearch.proximity import ByDocument, Proximity
 from frsearch.query import Either, Group, Node, Phrase, Word, distinct
 from frsearch.ranking import (
-    PROXIMITY_DEPTH, QueryRun, best_of, kth_largest, split_question_words, values_and_presence, values_at,
+    PROXIMITY_DEPTH, QueryRun, best_of, kth_largest, lists_at, split_question_words,
 )
 from frsearch.segments import NO_DOCS, NO_SCORES, intersect, locate, union
 
@@ -215,8 +215,7 @@ class Pruner:
             if len(docs) and len(found.ids):
                 docs = docs[~_has(found.ids, docs)]
         scores: np.ndarray | None = None
-        for found in required + optional:
-            values = values_at(found.ids, found.values, docs)
+        for values, _has in lists_at([(found.ids, found.values) for found in required + optional], docs):
             scores = values if scores is None else scores + values
         assert scores is not None
         best, values = best_of(docs, scores, k)
@@ -252,7 +251,7 @@ class Pruner:
 
         def score(docs: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
             """Each clause's scores at ``docs``, their sum, and the coordination factors."""
-            looked_up = [values_and_presence(found.ids, found.values, docs) for found in lists]
+            looked_up = lists_at([(found.ids, found.values) for found in lists], docs)
             values = [v for v, _has in looked_up]
             sums = values[0].copy()
             for more in values[1:]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 from whoosh.util.numeric import byte_to_length
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PROXIMITY_DEPTH", "QUESTION_WORDS", "QueryRun", "Scorer", "SearchOptions", "best_of", "idf", "kth_largest",
-    "split_question_words", "top", "values_and_presence", "values_at",
+    "lists_at", "split_question_words", "top", "values_and_presence", "values_at",
 ]
 
 
@@ -85,6 +85,11 @@ PROXIMITY_DEPTH = 200
 #: its lists; a more common one in arrays over every document (the two cost the same near
 #: 1/10: 0.14 against 0.25 ms at 7,500 postings of 358,436 documents, 0.59 against 0.50 at 40,000).
 SPARSE_SHARE = 16
+#: lists_at() maps documents to places for a list with at most MAPPED_LOOKUP times as many
+#: documents as it looks up (in their range), and searches the longer lists; it searches
+#: every list for fewer than MAPPED_MIN_DOCS documents (the map is not worth building).
+MAPPED_LOOKUP = 2
+MAPPED_MIN_DOCS = 4096
 #: Feedback leaves the first FEEDBACK_AFTER hits alone (the first page never changes).
 FEEDBACK_AFTER = 10
 #: Feedback reads this many characters of each field of a document, at most.
@@ -582,6 +587,38 @@ def values_and_presence(ids: np.ndarray, values: np.ndarray, docs: np.ndarray) -
         return np.zeros(len(docs)), np.zeros(len(docs), dtype=bool)
     at, has = locate(ids, docs)
     return np.where(has, values[at], 0.0), has
+
+
+def lists_at(lists: Sequence[tuple[np.ndarray, np.ndarray]], docs: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """values_and_presence() of each (ids, values) list at the same ``docs`` (ascending).
+
+    A list with few documents in the range of ``docs`` (at most MAPPED_LOOKUP times as
+    many) finds them in a map from document to place in ``docs``, built once for all the
+    lists; the others search ``docs`` in their documents (for 79,000 documents and a list of
+    70,000, 0.65 against 2.6 ms; a search wins when the list is far longer than ``docs``).
+    """
+    if len(docs) < MAPPED_MIN_DOCS:
+        return [values_and_presence(ids, values, docs) for ids, values in lists]
+    low, high = int(docs[0]), int(docs[-1])
+    places: np.ndarray | None = None
+    out = []
+    for ids, values in lists:
+        start, stop = np.searchsorted(ids, (low, high + 1)).tolist() if len(ids) else (0, 0)
+        if stop - start > MAPPED_LOOKUP * len(docs):
+            out.append(values_and_presence(ids, values, docs))
+            continue
+        if places is None:
+            places = np.full(high - low + 1, -1, dtype=np.int32)
+            places[docs - low] = np.arange(len(docs), dtype=np.int32)
+        at = places[ids[start:stop] - low]
+        kept = at >= 0
+        at = at[kept]
+        found = np.zeros(len(docs))
+        found[at] = values[start:stop][kept]
+        has = np.zeros(len(docs), dtype=bool)
+        has[at] = True
+        out.append((found, has))
+    return out
 
 
 def _bm25(factor: float, tfs: np.ndarray, saturations: np.ndarray) -> np.ndarray:

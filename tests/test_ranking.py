@@ -99,6 +99,28 @@ def test_bm25_from_stored_frequencies_equals_bm25_in_float64() -> None:
         assert _bm25(factor, tfs, saturations.copy()).tobytes() == expected.tobytes()
 
 
+def test_lists_looked_up_at_many_documents_by_map_or_search_give_the_same_values() -> None:
+    """lists_at() maps the documents to places for the shorter lists and searches the longer
+    ones: either way each list's values and presence are values_and_presence()'s, bit for bit
+    (negative values, lists outside the documents' range and empty ones included)."""
+    import numpy as np
+
+    from frsearch.ranking import MAPPED_MIN_DOCS, lists_at, values_and_presence
+
+    rng = np.random.default_rng(11)
+    for _ in range(150):
+        n = int(rng.choice([MAPPED_MIN_DOCS * 2, 60_000, 400_000]))
+        docs = np.unique(rng.integers(int(rng.integers(0, n // 2)), n, int(rng.choice([10, MAPPED_MIN_DOCS + 1, 20_000]))))
+        lists = []
+        for _list in range(int(rng.integers(1, 5))):
+            start = int(rng.choice([0, n // 3]))
+            ids = np.unique(rng.integers(start, start + int(rng.choice([n // 4, n])), int(rng.choice([0, 100, 5_000, 80_000]))))
+            lists.append((ids, rng.normal(0.0, 2.0, len(ids))))
+        got = lists_at(lists, docs)
+        for (ids, values), (found, has) in zip(lists, got):
+            expected, expected_has = values_and_presence(ids, values, docs)
+            assert found.tobytes() == expected.tobytes() and np.array_equal(has, expected_has)
+
 def test_idf_coordination_counts_each_word_by_its_idf(rare_and_common: frsearch.Index) -> None:
     from dataclasses import replace
 
