@@ -108,7 +108,7 @@ class Proximity:
             share = np.zeros(len(starts))
             for i, k in zip(words, keys):
                 if len(k):
-                    has = np.searchsorted(k, ends) > np.searchsorted(k, starts)
+                    has = occurs_within(k, starts, ends)
                     count += has
                     share += np.where(has, masses[i] / total, 0.0)
             good = count >= WINDOW_MIN
@@ -163,6 +163,15 @@ class Proximity:
         if not parts:
             return NO_DOCS
         return parts[0] if len(parts) == 1 else merge_sorted(parts)
+
+
+def occurs_within(keys: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Whether some of ``keys`` (ascending, not empty) lies in each [start, end) (``starts``
+    ascending): the first key from each start on comes before its end (one sorted search
+    where counting the keys below each end and each start took two)."""
+    has = keys[np.minimum(np.searchsorted(keys, starts), len(keys) - 1)] < ends
+    has &= starts <= keys[-1]
+    return has
 
 
 def _best_per_doc(docs: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

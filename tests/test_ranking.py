@@ -244,3 +244,18 @@ def test_query_words_in_one_short_window_rank_a_document_higher_in_any_order() -
     index.engine().options = frsearch.SearchOptions(window_weight=0.0)
     results = index.search("congé maternité")
     assert [hit.id for hit in results] == ["d0", "d1"] and results[0].score == results[1].score
+
+
+def test_occurrences_within_windows_are_found_by_one_sorted_search() -> None:
+    """occurs_within() answers as counting the keys below each end and each start does."""
+    import numpy as np
+
+    from frsearch.proximity import occurs_within
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        keys = np.unique(rng.integers(0, int(rng.choice([20, 500, 1 << 40])), int(rng.integers(1, 300))))
+        starts = np.sort(rng.integers(-5, int(keys[-1]) + 30, int(rng.integers(0, 400))))
+        ends = starts + int(rng.integers(1, 40))
+        expected = np.searchsorted(keys, ends) > np.searchsorted(keys, starts)
+        assert np.array_equal(occurs_within(keys, starts, ends), expected)
