@@ -281,6 +281,12 @@ class PostingArrays:
             raise DamagedArrays(f"{self._name} has bad position offsets")
         return offsets
 
+    def doc_frequency(self, fieldname: str, btext: bytes) -> int:
+        """How many postings a term has (deleted documents included), from its dictionary
+        entry alone: Whoosh's doc_frequency() without its layers of readers."""
+        found = self._finder.entry(fieldname, btext)
+        return 0 if found is None else found[2]
+
     def postings(self, fieldname: str, btext: bytes) -> tuple[list[int], list[float] | None] | None:
         """(document numbers, weights or None when all are 1.0) of a term, or None."""
         found = self.vectors(fieldname, btext)

@@ -176,12 +176,14 @@ class Segments:
         return self.frequency(term, fields) > 0
 
     def frequency(self, term: str, fields: Sequence[str]) -> int:
-        """Documents with the term, per Whoosh's term dictionary, added over ``fields`` (kept
-        for the next lookups: a query's words are looked up by expansion, then spelling)."""
+        """Documents with the term, per the term dictionary (Whoosh's doc_frequency), added
+        over ``fields`` and segments (kept for the next lookups: a query's words are looked
+        up by expansion, then spelling)."""
         key = (term, tuple(fields))
         found = self._frequencies.get(key)
         if found is None:
-            found = sum(self.reader.doc_frequency(f, term) for f in fields)
+            btext = term.encode("utf-8")
+            found = sum(arrays.doc_frequency(f, btext) for arrays in self.posting_arrays() for f in fields)
             with self.lock:
                 self._frequencies.put(key, found)
         return found

@@ -125,3 +125,23 @@ def test_terms_with_prefix_are_whooshs_over_several_segments() -> None:
                 t.decode("utf-8") for t in segments.reader.expand_prefix(field, prefix)
             ]
             assert segments.terms_with_prefix(field, prefix) == expected, (field, prefix)
+
+
+def test_term_frequencies_from_the_dictionary_are_whooshs_over_several_segments() -> None:
+    """Segments.frequency reads each segment's dictionary entry: the documents it counts are
+    Whoosh's doc_frequency, added over the fields, in an index with two segments and
+    deletions."""
+    import random
+
+    from frsearch.analysis import analyze
+    from tests.test_pruning import build
+
+    index, pool = build()
+    segments = index.engine().segments
+    assert len(segments.leaves) >= 2 and segments.doc_count < segments.doc_count_all
+    terms = sorted({t.term for sentence in pool for t in analyze(sentence) if t.term})
+    sample = random.Random(8).sample(terms, 300) + ["zzzz", "é", "", "xiaom"]
+    for term in sample:
+        for fields in (("title",), ("body",), ("title", "body")):
+            expected = sum(segments.reader.doc_frequency(f, term) for f in fields)
+            assert segments.frequency(term, fields) == expected, (term, fields)
