@@ -145,3 +145,34 @@ def test_term_frequencies_from_the_dictionary_are_whooshs_over_several_segments(
         for fields in (("title",), ("body",), ("title", "body")):
             expected = sum(segments.reader.doc_frequency(f, term) for f in fields)
             assert segments.frequency(term, fields) == expected, (term, fields)
+
+
+def test_occurrences_are_the_same_whether_documents_are_flagged_or_looked_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Occurrences of a term in many documents flag them and read the list once, in a few
+    documents look each up: both give every occurrence in the documents asked for (some
+    without the term, over two segments with deletions)."""
+    import numpy as np
+
+    from frsearch import segments as module
+    from frsearch.analysis import analyze
+    from tests.test_pruning import build
+
+    index, pool = build()
+    segments = index.engine().segments
+    rng = np.random.default_rng(6)
+    terms = sorted({t.term for sentence in pool[:200] for t in analyze(sentence) if t.term})
+    for term in [terms[int(i)] for i in rng.choice(len(terms), 40, replace=False)]:
+        for field in ("title", "body"):
+            ids = segments.term_vectors(term, ("title", "body")).fields[field][0]
+            for share in (0.02, 0.5, 1.0):
+                docs = np.unique(np.concatenate([
+                    rng.choice(ids, int(len(ids) * share)) if len(ids) else ids,
+                    rng.integers(0, segments.doc_count_all, 20),
+                ])).astype(np.int64)
+                found = []
+                for dense in (0, 1 << 30):  # looked up, then flagged
+                    monkeypatch.setattr(module, "DENSE_INTERSECT", dense)
+                    found.append(segments.occurrences(field, term, docs))
+                assert np.array_equal(found[0], found[1]), (term, field, share)
+                # (a deleted document's occurrences are still in the lists: callers ask for live ones)
+                assert set(docs.tolist()) & set(ids.tolist()) <= set((found[0] >> 32).tolist()) <= set(docs.tolist())
