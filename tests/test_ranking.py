@@ -121,6 +121,7 @@ def test_lists_looked_up_at_many_documents_by_map_or_search_give_the_same_values
             expected, expected_has = values_and_presence(ids, values, docs)
             assert found.tobytes() == expected.tobytes() and np.array_equal(has, expected_has)
 
+
 def test_idf_coordination_counts_each_word_by_its_idf(rare_and_common: frsearch.Index) -> None:
     from dataclasses import replace
 
