@@ -21,7 +21,7 @@ from whoosh.util.numeric import byte_to_length
 from frsearch.analysis import term_counts
 from frsearch.proximity import Proximity
 from frsearch.query import FIELDS, Either, Group, Node, Phrase, Word, distinct, word_key, words_of
-from frsearch.segments import NO_DOCS, NO_SCORES, BoundedCache, Segments, cache_bound, distinct_sorted, locate, run_starts, union
+from frsearch.segments import NO_DOCS, NO_SCORES, BoundedCache, Segments, cache_bound, distinct_sorted, locate, run_starts
 
 if TYPE_CHECKING:
     from frsearch.expand import Expander
@@ -286,7 +286,7 @@ class Scorer:
         (``negative``: where a term is missing, it counts 0, which may then be the best)."""
         n = self.segments.doc_count_all
         best: np.ndarray | None = None
-        found: list[np.ndarray] = []  # the documents of every part
+        present = np.zeros(n, dtype=bool)
         sizes = [sum(len(ids) for ids, _part in parts) for parts in terms]
         for size, parts in sorted(zip(sizes, terms), key=lambda pair: -pair[0]):
             if best is not None and not negative and size * SPARSE_SHARE < n:
@@ -294,19 +294,20 @@ class Scorer:
                 at_best = best[ids]
                 np.maximum(at_best, values, out=at_best)
                 best[ids] = at_best
-                found.append(ids)
+                present[ids] = True
                 continue
             scores = np.zeros(n)
             scores[parts[0][0]] = parts[0][1]  # the longest field first (0 + x is x), the others added
             for ids, part in parts[1:]:
                 scores[ids] += part
-            found.extend(ids for ids, _part in parts)
+            for ids, _part in parts:
+                present[ids] = True
             if best is None:
                 best = scores
             else:  # a word scores its best term (0 where a term is missing)
                 np.maximum(best, scores, out=best)
         assert best is not None
-        ids = union(found)  # merged (faster than flags over every document, then read back)
+        ids = np.flatnonzero(present)
         return ids, best[ids]
 
     def field_postings(self, term: str, weight: float, fields: tuple[str, ...]) -> list[tuple[str, np.ndarray, np.ndarray, float]]:
