@@ -287,10 +287,7 @@ class Segments:
                 at = np.flatnonzero(flags[ids])
                 local = ids[at]
             else:
-                at = np.searchsorted(ids, local)
-                inside = at < len(ids)
-                at, local = at[inside], local[inside]
-                has = ids[at] == local
+                at, has = locate(ids, local)
                 at, local = at[has], local[has]
             starts = offsets[at].astype(np.int64)
             lengths = offsets[at + 1].astype(np.int64) - starts
