@@ -156,6 +156,7 @@ def make_snippet(
     # Matches do not overlap, so their starts and ends both ascend.
     starts = [m[0] for m in matches]
     ends = [m[1] for m in matches]
+    keys = [word(m[2], m[2]) for m in matches]  # the query word each match counts as
     candidates = []
     # The window shown for each match (see below) holds matches[first:last]; both ends only
     # move on from one match to the next, so the words inside are counted as they enter
@@ -166,11 +167,9 @@ def make_snippet(
         lo = max(0, start - width // 4)
         begin = bisect_left(starts, lo)
         end = max(begin, bisect_right(ends, min(len(body), lo + width)))
-        for m in matches[last:end]:
-            key = word(m[2], m[2])
+        for key in keys[last:end]:
             held[key] = held.get(key, 0) + 1
-        for m in matches[first:begin]:
-            key = word(m[2], m[2])
+        for key in keys[first:begin]:
             held[key] -= 1
             if not held[key]:
                 del held[key]
@@ -178,7 +177,7 @@ def make_snippet(
         candidates.append((len(held), end - begin, -start, i))
     chosen: list[tuple[int, int]] = []
     covered: set[str] = set()
-    every = {word(m[2], m[2]) for m in matches}
+    every = set(keys)
     for distinct, count, neg_start, i in sorted(candidates, reverse=True):
         if chosen and covered >= every:
             break  # no window left can bring a word not shown yet
