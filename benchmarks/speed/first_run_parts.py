@@ -1,6 +1,6 @@
 """Where a query's first run goes, part by part, and what it would take without its word lists.
 
-    python benchmarks/speed/first_run_parts.py INDEX_DIR [--processes 5] [--snippets]
+    python benchmarks/speed/first_run_parts.py INDEX_DIR [--processes 5] [--snippets] [--slowest N]
 
 INDEX_DIR is an frsearch index (for instance one kept by ``run.py --keep``). Each of
 ``--processes`` fresh processes opens the index, reads its files once (as the speed harness
