@@ -215,7 +215,7 @@ class Pruner:
             if len(docs) and len(found.ids):
                 docs = docs[~_has(found.ids, docs)]
         scores: np.ndarray | None = None
-        for values, _has in lists_at([(found.ids, found.values) for found in required + optional], docs):
+        for values, _present in lists_at([(found.ids, found.values) for found in required + optional], docs):
             scores = values if scores is None else scores + values
         assert scores is not None
         best, values = best_of(docs, scores, k)
@@ -252,7 +252,7 @@ class Pruner:
         def score(docs: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
             """Each clause's scores at ``docs``, their sum, and the coordination factors."""
             looked_up = lists_at([(found.ids, found.values) for found in lists], docs)
-            values = [v for v, _has in looked_up]
+            values = [v for v, _present in looked_up]
             sums = values[0].copy()
             for more in values[1:]:
                 sums += more

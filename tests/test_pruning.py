@@ -117,6 +117,9 @@ def queries(pool: list[str]) -> list[str]:
         out.append(f"{common_word} {common_word} {pick(middle)}")
     hyphenated = sorted({w for sentence in pool for w in re.findall(r"\w+-\w+", sentence)})
     out += [f"{word} {pick(common)}" for word in hyphenated[:6]]  # split words: a phrase OR a group
+    for _ in range(4):  # required words with an exclusion
+        out.append(f"{pick(common)} ET {pick(common)} SAUF {pick(middle)}")
+        out.append(f"+{pick(common)} +{pick(middle)} {pick(common)} -{pick(common)}")
     return out
 
 
